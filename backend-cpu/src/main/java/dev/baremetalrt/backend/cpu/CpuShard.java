@@ -1,0 +1,318 @@
+package dev.baremetalrt.backend.cpu;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.baremetalrt.spi.BackendException;
+import dev.baremetalrt.spi.MemoryReport;
+import dev.baremetalrt.spi.ModelConfig;
+import dev.baremetalrt.spi.SessionException;
+import dev.baremetalrt.spi.SessionStep;
+import dev.baremetalrt.spi.Shard;
+import dev.baremetalrt.spi.ShardSpec;
+import dev.baremetalrt.spi.StepBatch;
+import dev.baremetalrt.spi.StepResult;
+import dev.baremetalrt.spi.TensorPayload;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
+
+/**
+ * A layer range on the CPU. All positions of all steps in a batch go through each weight matrix together
+ * ({@code [positions, dim]} activations), so prefill reads every weight row once per block of positions
+ * instead of once per token. {@code forward} calls are serialised (each one uses every worker thread).
+ */
+final class CpuShard implements Shard {
+    /** Positions multiplied per pass over a weight row block (activations of one block stay in L2). */
+    private static final int POSITION_BLOCK = 32;
+
+    private final ShardSpec spec;
+    private final ModelConfig config;
+    private final CpuWeights weights;
+    private final Parallel parallel;
+    private final float[] invFreq;
+    private final Map<String, KvCache> sessions = new ConcurrentHashMap<>();
+    private final Consumer<CpuShard> onClose;
+    private final ThreadLocal<float[]> scores;
+    private volatile boolean closed;
+
+    CpuShard(ShardSpec spec, Parallel parallel, Consumer<CpuShard> onClose) {
+        this.spec = requireNonNull(spec, "spec is null");
+        this.config = spec.weights().config();
+        this.weights = CpuWeights.load(spec);
+        this.parallel = parallel;
+        this.onClose = onClose;
+        int pairs = config.ropeDim() / 2;
+        this.invFreq = new float[pairs];
+        for (int i = 0; i < pairs; i++) {
+            invFreq[i] = (float) (1.0 / Math.pow(config.ropeTheta(), (2.0 * i) / config.ropeDim()));
+        }
+        int capacity = spec.contextCapacity();
+        this.scores = ThreadLocal.withInitial(() -> new float[capacity]);
+    }
+
+    @Override
+    public ShardSpec spec() {
+        return spec;
+    }
+
+    private void ensureOpen() {
+        if (closed) {
+            throw new BackendException("cpu shard for %s is closed".formatted(spec.describe()));
+        }
+    }
+
+    @Override
+    public void openSession(String sessionId) {
+        requireNonNull(sessionId, "sessionId is null");
+        ensureOpen();
+        KvCache fresh = new KvCache(spec.layers().size(), config.kvDim(), spec.contextCapacity());
+        if (sessions.putIfAbsent(sessionId, fresh) != null) {
+            throw new SessionException("session %s is already open on %s".formatted(sessionId, spec.describe()));
+        }
+    }
+
+    private KvCache session(String sessionId) {
+        KvCache cache = sessions.get(sessionId);
+        if (cache == null) {
+            throw new SessionException("unknown session %s on %s (never opened, or released)".formatted(sessionId, spec.describe()));
+        }
+        return cache;
+    }
+
+    @Override
+    public void truncate(String sessionId, int length) {
+        ensureOpen();
+        KvCache cache = session(sessionId);
+        synchronized (this) {
+            cache.truncate(sessionId, length);
+        }
+    }
+
+    @Override
+    public void release(String sessionId) {
+        sessions.remove(sessionId);
+    }
+
+    @Override
+    public int sessionLength(String sessionId) {
+        return session(sessionId).length;
+    }
+
+    @Override
+    public synchronized StepResult forward(StepBatch batch) {
+        ensureOpen();
+        List<SessionStep> steps = batch.steps();
+        KvCache[] caches = new KvCache[steps.size()];
+        for (int s = 0; s < steps.size(); s++) {
+            caches[s] = validate(steps.get(s));
+        }
+        int dim = config.dim();
+        int n = batch.totalPositions();
+        int[] rowPosition = new int[n];
+        int[] rowStep = new int[n];
+        float[] x = new float[n * dim];
+        int row = 0;
+        for (int s = 0; s < steps.size(); s++) {
+            SessionStep step = steps.get(s);
+            int count = step.positions();
+            for (int i = 0; i < count; i++, row++) {
+                rowPosition[row] = step.startPosition() + i;
+                rowStep[row] = s;
+                if (spec.embedding()) {
+                    weights.embedding.dequantizeRow(step.token(i), x, row * dim);
+                }
+            }
+            if (!spec.embedding()) {
+                step.hidden().copyTo(0, x, (row - count) * dim, count * dim);
+            }
+            caches[s].ensure(step.startPosition() + count);
+        }
+        for (int l = 0; l < weights.layers.length; l++) {
+            layer(l, x, n, rowPosition, rowStep, caches);
+        }
+        for (int s = 0; s < steps.size(); s++) {
+            caches[s].length = steps.get(s).startPosition() + steps.get(s).positions();
+        }
+        return spec.head() ? logits(steps, x) : hidden(steps, x);
+    }
+
+    private KvCache validate(SessionStep step) {
+        KvCache cache = session(step.sessionId());
+        String where = "session %s on %s".formatted(step.sessionId(), spec.describe());
+        if (step.startPosition() != cache.length) {
+            throw new SessionException("%s: step starts at position %d but the cache holds %d positions".formatted(where, step.startPosition(), cache.length));
+        }
+        if (cache.length + step.positions() > spec.contextCapacity()) {
+            throw new SessionException("%s: %d + %d positions exceed the context capacity of %d".formatted(where, cache.length, step.positions(), spec.contextCapacity()));
+        }
+        if (spec.embedding()) {
+            if (step.tokens() == null) {
+                throw new SessionException(where + ": the first stage needs token ids, got hidden states");
+            }
+            for (int i = 0; i < step.positions(); i++) {
+                if (step.token(i) < 0 || step.token(i) >= config.vocabSize()) {
+                    throw new SessionException("%s: token id %d is outside the vocabulary of %d".formatted(where, step.token(i), config.vocabSize()));
+                }
+            }
+        } else {
+            TensorPayload h = step.hidden();
+            if (h == null) {
+                throw new SessionException(where + ": this stage needs hidden states, got token ids");
+            }
+            if (h.shape().length != 2 || h.dim(1) != config.dim()) {
+                throw new SessionException("%s: hidden states have shape %s, expected [%d, %d]".formatted(where, java.util.Arrays.toString(h.shape()), step.positions(), config.dim()));
+            }
+        }
+        return cache;
+    }
+
+    private void layer(int l, float[] x, int n, int[] rowPosition, int[] rowStep, KvCache[] caches) {
+        CpuWeights.Layer w = weights.layers[l];
+        int dim = config.dim();
+        int kvDim = config.kvDim();
+        int headDim = config.headDim();
+        float eps = config.rmsNormEps();
+        float[] xb = new float[n * dim];
+        parallel.forRange(n, 1, (a, b) -> {
+            for (int i = a; i < b; i++) {
+                Ops.rmsNorm(xb, i * dim, x, i * dim, w.attnNorm(), dim, eps);
+            }
+        });
+        float[] q = matmul(w.q(), xb, n);
+        float[] k = matmul(w.k(), xb, n);
+        float[] v = matmul(w.v(), xb, n);
+        for (int i = 0; i < n; i++) {
+            Ops.rope(q, i * dim, config.headCount(), headDim, rowPosition[i], invFreq);
+            Ops.rope(k, i * kvDim, config.kvHeadCount(), headDim, rowPosition[i], invFreq);
+            KvCache cache = caches[rowStep[i]];
+            System.arraycopy(k, i * kvDim, cache.keys[l], rowPosition[i] * kvDim, kvDim);
+            System.arraycopy(v, i * kvDim, cache.values[l], rowPosition[i] * kvDim, kvDim);
+        }
+        float[] att = new float[n * dim];
+        int heads = config.headCount();
+        int group = config.groupSize();
+        float scale = (float) (1.0 / Math.sqrt(headDim));
+        parallel.forRange(n * heads, 1, (a, b) -> {
+            float[] score = scores.get();
+            for (int task = a; task < b; task++) {
+                int i = task / heads;
+                int h = task % heads;
+                int pos = rowPosition[i];
+                KvCache cache = caches[rowStep[i]];
+                float[] keys = cache.keys[l];
+                float[] values = cache.values[l];
+                int qOff = i * dim + h * headDim;
+                int kvOff = (h / group) * headDim;
+                for (int t = 0; t <= pos; t++) {
+                    score[t] = Ops.dot(q, qOff, keys, t * kvDim + kvOff, headDim) * scale;
+                }
+                Ops.softmax(score, pos + 1);
+                for (int t = 0; t <= pos; t++) {
+                    Ops.axpy(score[t], values, t * kvDim + kvOff, att, qOff, headDim);
+                }
+            }
+        });
+        float[] o = matmul(w.o(), att, n);
+        Ops.addInPlace(x, o, n * dim);
+        parallel.forRange(n, 1, (a, b) -> {
+            for (int i = a; i < b; i++) {
+                Ops.rmsNorm(xb, i * dim, x, i * dim, w.ffnNorm(), dim, eps);
+            }
+        });
+        float[] gate = matmul(w.gate(), xb, n);
+        float[] up = matmul(w.up(), xb, n);
+        Ops.siluMul(gate, up, n * config.ffnDim());
+        float[] down = matmul(w.down(), gate, n);
+        Ops.addInPlace(x, down, n * dim);
+    }
+
+    /** out[p, r] = dot(w row r, x[p, :]) for p in [0, n). */
+    private float[] matmul(WeightMatrix w, float[] x, int n) {
+        int rows = w.rows;
+        int cols = w.cols;
+        float[] out = new float[n * rows];
+        parallel.forRange(rows, 16, (r0, r1) -> {
+            float[] four = new float[4];
+            for (int pb = 0; pb < n; pb += POSITION_BLOCK) {
+                int pe = Math.min(n, pb + POSITION_BLOCK);
+                for (int r = r0; r < r1; r++) {
+                    int p = pb;
+                    for (; p + 4 <= pe; p += 4) {
+                        w.dot4(r, x, p * cols, cols, four);
+                        out[p * rows + r] = four[0];
+                        out[(p + 1) * rows + r] = four[1];
+                        out[(p + 2) * rows + r] = four[2];
+                        out[(p + 3) * rows + r] = four[3];
+                    }
+                    for (; p < pe; p++) {
+                        out[p * rows + r] = w.dot(r, x, p * cols);
+                    }
+                }
+            }
+        });
+        return out;
+    }
+
+    private StepResult hidden(List<SessionStep> steps, float[] x) {
+        int dim = config.dim();
+        List<StepResult.Output> outputs = new ArrayList<>(steps.size());
+        int row = 0;
+        for (SessionStep step : steps) {
+            int count = step.positions();
+            float[] h = java.util.Arrays.copyOfRange(x, row * dim, (row + count) * dim);
+            outputs.add(new StepResult.Output(step.sessionId(), TensorPayload.ofFloats(h, count, dim)));
+            row += count;
+        }
+        return new StepResult(outputs);
+    }
+
+    private StepResult logits(List<SessionStep> steps, float[] x) {
+        int dim = config.dim();
+        int selected = 0;
+        for (SessionStep step : steps) {
+            selected += step.logits() == SessionStep.Logits.ALL ? step.positions() : 1;
+        }
+        float[] normed = new float[selected * dim];
+        int row = 0;
+        int out = 0;
+        for (SessionStep step : steps) {
+            int count = step.positions();
+            int first = step.logits() == SessionStep.Logits.ALL ? 0 : count - 1;
+            for (int i = first; i < count; i++, out++) {
+                Ops.rmsNorm(normed, out * dim, x, (row + i) * dim, weights.outputNorm, dim, config.rmsNormEps());
+            }
+            row += count;
+        }
+        int vocab = config.vocabSize();
+        float[] logits = matmul(weights.output, normed, selected);
+        List<StepResult.Output> outputs = new ArrayList<>(steps.size());
+        int at = 0;
+        for (SessionStep step : steps) {
+            int m = step.logits() == SessionStep.Logits.ALL ? step.positions() : 1;
+            float[] part = java.util.Arrays.copyOfRange(logits, at * vocab, (at + m) * vocab);
+            outputs.add(new StepResult.Output(step.sessionId(), TensorPayload.ofFloats(part, m, vocab)));
+            at += m;
+        }
+        return new StepResult(outputs);
+    }
+
+    @Override
+    public MemoryReport memory() {
+        long kv = 0;
+        for (KvCache c : sessions.values()) {
+            kv += c.bytes();
+        }
+        return new MemoryReport(weights.residentBytes, weights.mappedBytes, kv, 0);
+    }
+
+    @Override
+    public void close() {
+        if (!closed) {
+            closed = true;
+            sessions.clear();
+            onClose.accept(this);
+        }
+    }
+}

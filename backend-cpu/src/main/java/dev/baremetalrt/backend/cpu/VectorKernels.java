@@ -1,0 +1,209 @@
+package dev.baremetalrt.backend.cpu;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Vector API dot products over weights in the mapped file. Only used when {@link Simd#ENABLED}: the
+ * preferred float vector has L = 8 or 16 lanes, and quantized blocks of 32 are read as 32/L byte vectors
+ * of L lanes, each widened to one float vector. Row lengths that are not a multiple of L finish with a
+ * scalar tail.
+ */
+final class VectorKernels {
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final int L = F.length();
+    private static final VectorSpecies<Byte> B = L >= 8 ? VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 8)) : null;
+    private static final VectorSpecies<Short> S = L >= 8 ? VectorSpecies.of(short.class, VectorShape.forBitSize(L * 16)) : null;
+    private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+
+    private VectorKernels() {}
+
+    static int preferredLanes() {
+        return L;
+    }
+
+    static float dotArrays(float[] w, float[] x, int xOff, int n) {
+        FloatVector acc = FloatVector.zero(F);
+        int i = 0;
+        for (int upper = F.loopBound(n); i < upper; i += L) {
+            acc = FloatVector.fromArray(F, w, i).fma(FloatVector.fromArray(F, x, xOff + i), acc);
+        }
+        float sum = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            sum += w[i] * x[xOff + i];
+        }
+        return sum;
+    }
+
+    static float dotF32(MemorySegment w, long off, float[] x, int xOff, int n) {
+        FloatVector acc = FloatVector.zero(F);
+        int i = 0;
+        for (int upper = F.loopBound(n); i < upper; i += L) {
+            acc = FloatVector.fromMemorySegment(F, w, off + 4L * i, LE).fma(FloatVector.fromArray(F, x, xOff + i), acc);
+        }
+        float sum = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            sum += w.get(WeightMatrix.F32_LE, off + 4L * i) * x[xOff + i];
+        }
+        return sum;
+    }
+
+    static void dot4F32(MemorySegment w, long off, float[] x, int xOff, int stride, int n, float[] out) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        int i = 0;
+        for (int upper = F.loopBound(n); i < upper; i += L) {
+            FloatVector wv = FloatVector.fromMemorySegment(F, w, off + 4L * i, LE);
+            a0 = wv.fma(FloatVector.fromArray(F, x, xOff + i), a0);
+            a1 = wv.fma(FloatVector.fromArray(F, x, xOff + stride + i), a1);
+            a2 = wv.fma(FloatVector.fromArray(F, x, xOff + 2 * stride + i), a2);
+            a3 = wv.fma(FloatVector.fromArray(F, x, xOff + 3 * stride + i), a3);
+        }
+        float s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD);
+        float s2 = a2.reduceLanes(VectorOperators.ADD), s3 = a3.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            float v = w.get(WeightMatrix.F32_LE, off + 4L * i);
+            s0 += v * x[xOff + i];
+            s1 += v * x[xOff + stride + i];
+            s2 += v * x[xOff + 2 * stride + i];
+            s3 += v * x[xOff + 3 * stride + i];
+        }
+        out[0] = s0;
+        out[1] = s1;
+        out[2] = s2;
+        out[3] = s3;
+    }
+
+    static float dotBF16(MemorySegment w, long off, float[] x, int xOff, int n) {
+        FloatVector acc = FloatVector.zero(F);
+        int i = 0;
+        for (int upper = F.loopBound(n); i < upper; i += L) {
+            ShortVector raw = ShortVector.fromMemorySegment(S, w, off + 2L * i, LE);
+            FloatVector wv = ((IntVector) raw.convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            acc = wv.fma(FloatVector.fromArray(F, x, xOff + i), acc);
+        }
+        float sum = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            sum += Float.intBitsToFloat((w.get(WeightMatrix.I16_LE, off + 2L * i) & 0xFFFF) << 16) * x[xOff + i];
+        }
+        return sum;
+    }
+
+    private static FloatVector q8(MemorySegment w, long at) {
+        return (FloatVector) ByteVector.fromMemorySegment(B, w, at, LE).convertShape(VectorOperators.B2F, F, 0);
+    }
+
+    static float dotQ8(MemorySegment w, long off, float[] x, int xOff, int n) {
+        FloatVector acc = FloatVector.zero(F);
+        for (int b = 0; b < n; b += 32, off += 34) {
+            FloatVector block = FloatVector.zero(F);
+            for (int j = 0; j < 32; j += L) {
+                block = q8(w, off + 2 + j).fma(FloatVector.fromArray(F, x, xOff + b + j), block);
+            }
+            acc = block.fma(FloatVector.broadcast(F, WeightMatrix.f16(w, off)), acc);
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    static void dot4Q8(MemorySegment w, long off, float[] x, int xOff, int stride, int n, float[] out) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        for (int b = 0; b < n; b += 32, off += 34) {
+            FloatVector b0 = FloatVector.zero(F), b1 = b0, b2 = b0, b3 = b0;
+            for (int j = 0; j < 32; j += L) {
+                FloatVector wv = q8(w, off + 2 + j);
+                int at = xOff + b + j;
+                b0 = wv.fma(FloatVector.fromArray(F, x, at), b0);
+                b1 = wv.fma(FloatVector.fromArray(F, x, at + stride), b1);
+                b2 = wv.fma(FloatVector.fromArray(F, x, at + 2 * stride), b2);
+                b3 = wv.fma(FloatVector.fromArray(F, x, at + 3 * stride), b3);
+            }
+            FloatVector d = FloatVector.broadcast(F, WeightMatrix.f16(w, off));
+            a0 = b0.fma(d, a0);
+            a1 = b1.fma(d, a1);
+            a2 = b2.fma(d, a2);
+            a3 = b3.fma(d, a3);
+        }
+        out[0] = a0.reduceLanes(VectorOperators.ADD);
+        out[1] = a1.reduceLanes(VectorOperators.ADD);
+        out[2] = a2.reduceLanes(VectorOperators.ADD);
+        out[3] = a3.reduceLanes(VectorOperators.ADD);
+    }
+
+    private static final byte LOW = 0x0F;
+    private static final byte OFFSET = 8;
+
+    static float dotQ4(MemorySegment w, long off, float[] x, int xOff, int n) {
+        FloatVector acc = FloatVector.zero(F);
+        for (int b = 0; b < n; b += 32, off += 18) {
+            FloatVector block = FloatVector.zero(F);
+            for (int j = 0; j < 16; j += L) {
+                ByteVector q = ByteVector.fromMemorySegment(B, w, off + 2 + j, LE);
+                FloatVector lo = (FloatVector) q.and(LOW).sub(OFFSET).convertShape(VectorOperators.B2F, F, 0);
+                FloatVector hi = (FloatVector) q.lanewise(VectorOperators.LSHR, 4).and(LOW).sub(OFFSET).convertShape(VectorOperators.B2F, F, 0);
+                block = lo.fma(FloatVector.fromArray(F, x, xOff + b + j), block);
+                block = hi.fma(FloatVector.fromArray(F, x, xOff + b + 16 + j), block);
+            }
+            acc = block.fma(FloatVector.broadcast(F, WeightMatrix.f16(w, off)), acc);
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    static void dot4Q4(MemorySegment w, long off, float[] x, int xOff, int stride, int n, float[] out) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        for (int b = 0; b < n; b += 32, off += 18) {
+            FloatVector b0 = FloatVector.zero(F), b1 = b0, b2 = b0, b3 = b0;
+            for (int j = 0; j < 16; j += L) {
+                ByteVector q = ByteVector.fromMemorySegment(B, w, off + 2 + j, LE);
+                FloatVector lo = (FloatVector) q.and(LOW).sub(OFFSET).convertShape(VectorOperators.B2F, F, 0);
+                FloatVector hi = (FloatVector) q.lanewise(VectorOperators.LSHR, 4).and(LOW).sub(OFFSET).convertShape(VectorOperators.B2F, F, 0);
+                int at = xOff + b + j;
+                int ah = at + 16;
+                b0 = hi.fma(FloatVector.fromArray(F, x, ah), lo.fma(FloatVector.fromArray(F, x, at), b0));
+                b1 = hi.fma(FloatVector.fromArray(F, x, ah + stride), lo.fma(FloatVector.fromArray(F, x, at + stride), b1));
+                b2 = hi.fma(FloatVector.fromArray(F, x, ah + 2 * stride), lo.fma(FloatVector.fromArray(F, x, at + 2 * stride), b2));
+                b3 = hi.fma(FloatVector.fromArray(F, x, ah + 3 * stride), lo.fma(FloatVector.fromArray(F, x, at + 3 * stride), b3));
+            }
+            FloatVector d = FloatVector.broadcast(F, WeightMatrix.f16(w, off));
+            a0 = b0.fma(d, a0);
+            a1 = b1.fma(d, a1);
+            a2 = b2.fma(d, a2);
+            a3 = b3.fma(d, a3);
+        }
+        out[0] = a0.reduceLanes(VectorOperators.ADD);
+        out[1] = a1.reduceLanes(VectorOperators.ADD);
+        out[2] = a2.reduceLanes(VectorOperators.ADD);
+        out[3] = a3.reduceLanes(VectorOperators.ADD);
+    }
+
+    static float dot(float[] a, int ao, float[] b, int bo, int n) {
+        FloatVector acc = FloatVector.zero(F);
+        int i = 0;
+        for (int upper = F.loopBound(n); i < upper; i += L) {
+            acc = FloatVector.fromArray(F, a, ao + i).fma(FloatVector.fromArray(F, b, bo + i), acc);
+        }
+        float sum = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            sum += a[ao + i] * b[bo + i];
+        }
+        return sum;
+    }
+
+    /** y[yo..yo+n) += alpha * x[xo..xo+n). */
+    static void axpy(float alpha, float[] x, int xo, float[] y, int yo, int n) {
+        FloatVector va = FloatVector.broadcast(F, alpha);
+        int i = 0;
+        for (int upper = F.loopBound(n); i < upper; i += L) {
+            FloatVector.fromArray(F, x, xo + i).fma(va, FloatVector.fromArray(F, y, yo + i)).intoArray(y, yo + i);
+        }
+        for (; i < n; i++) {
+            y[yo + i] += alpha * x[xo + i];
+        }
+    }
+}

@@ -1,0 +1,67 @@
+package dev.baremetalrt.backend.cpu;
+
+import dev.baremetalrt.spi.BackendException;
+import dev.baremetalrt.spi.WeightTensor;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+/**
+ * A 2-D weight matrix in its stored type, read in place from the mapping: {@code rows} rows of
+ * {@code cols} values. Subclasses implement the dot products for their encoding.
+ */
+abstract class WeightMatrix {
+    static final ValueLayout.OfFloat F32_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final ValueLayout.OfShort I16_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    final String name;
+    final MemorySegment data;
+    final int rows;
+    final int cols;
+    final long rowBytes;
+
+    WeightMatrix(WeightTensor t) {
+        this.name = t.name();
+        this.data = t.data();
+        this.cols = Math.toIntExact(t.columns());
+        this.rows = Math.toIntExact(t.rows());
+        this.rowBytes = t.type().byteSize(cols);
+    }
+
+    static WeightMatrix of(WeightTensor t) {
+        if (t.shape().length != 2) {
+            throw new BackendException("tensor %s is not a matrix: shape %s".formatted(t.name(), java.util.Arrays.toString(t.shape())));
+        }
+        return switch (t.type()) {
+            case F32 -> new F32Matrix(t);
+            case F16 -> new F16Matrix(t);
+            case BF16 -> new BF16Matrix(t);
+            case Q8_0 -> new Q8Matrix(t);
+            case Q4_0 -> new Q4Matrix(t);
+        };
+    }
+
+    /** Dot product of row {@code row} with {@code x[xOff .. xOff+cols)}. */
+    abstract float dot(int row, float[] x, int xOff);
+
+    /**
+     * Dot products of row {@code row} with four vectors at {@code xOff + k*stride}, k = 0..3, into
+     * {@code out[0..4)}: one read of the row serves four positions (prefill).
+     */
+    void dot4(int row, float[] x, int xOff, int stride, float[] out) {
+        for (int k = 0; k < 4; k++) {
+            out[k] = dot(row, x, xOff + k * stride);
+        }
+    }
+
+    /** Writes row {@code row} as floats into {@code out[outOff ..]}. */
+    abstract void dequantizeRow(int row, float[] out, int outOff);
+
+    long byteSize() {
+        return data.byteSize();
+    }
+
+    static float f16(MemorySegment s, long offset) {
+        return Float.float16ToFloat(s.get(I16_LE, offset));
+    }
+}

@@ -1,0 +1,97 @@
+package dev.baremetalrt.core.engine;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.baremetalrt.core.model.LlamaModel;
+import dev.baremetalrt.spi.Backend;
+import dev.baremetalrt.spi.BackendOptions;
+import dev.baremetalrt.spi.BackendProvider;
+import dev.baremetalrt.spi.NodeCapacity;
+import dev.baremetalrt.spi.PlanException;
+import dev.baremetalrt.spi.PlanRequest;
+import dev.baremetalrt.spi.Shard;
+import dev.baremetalrt.spi.ShardPlan;
+import dev.baremetalrt.spi.ShardSpec;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A model split into {@code stages} in-process stages ({@code local-0}, {@code local-1}, …) on one
+ * backend, wired through an {@link InProcessTransport}. What {@code brt generate --stages K} runs, and
+ * the simplest way to embed BareMetalRT. Closing it closes the shards and the backend, not the model.
+ */
+public final class LocalDeployment implements AutoCloseable {
+    /** Generous: an in-process call only times out if a backend hangs. */
+    public static final Duration STEP_TIMEOUT = Duration.ofMinutes(10);
+    public static final int PREFILL_CHUNK = 512;
+
+    private final Backend backend;
+    private final List<Shard> shards;
+    private final ShardPlan plan;
+    private final InferenceEngine engine;
+
+    private LocalDeployment(Backend backend, List<Shard> shards, ShardPlan plan, InferenceEngine engine) {
+        this.backend = backend;
+        this.shards = shards;
+        this.plan = plan;
+        this.engine = engine;
+    }
+
+    /**
+     * Opens the backend and loads the model's layers split evenly over {@code stages} stages.
+     *
+     * @param contextCapacity most positions per session (at most the model's context length)
+     */
+    public static LocalDeployment load(LlamaModel model, BackendProvider provider, BackendOptions options, int stages, int contextCapacity) {
+        requireNonNull(model, "model is null");
+        int layers = model.config().layerCount();
+        if (stages < 1 || stages > layers) {
+            throw new PlanException("model %s has %d layers: --stages must be between 1 and %d, got %d".formatted(model.modelId(), layers, layers, stages));
+        }
+        List<NodeCapacity> nodes = new ArrayList<>();
+        for (int i = 0; i < stages; i++) {
+            nodes.add(new NodeCapacity("local-" + i, provider.id(), Long.MAX_VALUE / 4, 1.0));
+        }
+        ShardPlan plan = new CapacityShardPlanner().plan(new PlanRequest(model.modelId(), 0, layers, 0, 0, 0, nodes));
+        int capacity = Math.min(contextCapacity, model.config().contextLength());
+        Backend backend = provider.open(options);
+        List<Shard> shards = new ArrayList<>();
+        try {
+            InProcessTransport transport = new InProcessTransport();
+            for (ShardPlan.Stage stage : plan.stages()) {
+                Shard shard = backend.load(new ShardSpec(model, stage.layers(), stage.embedding(), stage.head(), capacity));
+                shards.add(shard);
+                transport.bind(stage, shard);
+            }
+            InferenceEngine engine = new InferenceEngine(new Pipeline(plan, transport, STEP_TIMEOUT), model.tokenizer(), capacity, PREFILL_CHUNK);
+            return new LocalDeployment(backend, List.copyOf(shards), plan, engine);
+        } catch (RuntimeException e) {
+            shards.forEach(Shard::close);
+            backend.close();
+            throw e;
+        }
+    }
+
+    public ShardPlan plan() {
+        return plan;
+    }
+
+    public InferenceEngine engine() {
+        return engine;
+    }
+
+    public Backend backend() {
+        return backend;
+    }
+
+    public List<Shard> shards() {
+        return shards;
+    }
+
+    @Override
+    public void close() {
+        shards.forEach(Shard::close);
+        backend.close();
+    }
+}

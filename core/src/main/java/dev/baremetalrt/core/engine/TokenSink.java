@@ -1,0 +1,20 @@
+package dev.baremetalrt.core.engine;
+
+/** Receives a generation as it happens. Called on the generating thread. */
+public interface TokenSink {
+    /** Newly completed text (never half a character, never part of a stop string). */
+    void onText(String text);
+
+    /** Each generated token id, before its text. */
+    default void onToken(int token) {}
+
+    /** Polled between steps; returning true ends the generation with {@link FinishReason#CANCELLED}. */
+    default boolean isCancelled() {
+        return false;
+    }
+
+    /** A sink that ignores everything. */
+    static TokenSink discard() {
+        return text -> {};
+    }
+}

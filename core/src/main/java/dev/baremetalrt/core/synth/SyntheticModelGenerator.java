@@ -1,0 +1,133 @@
+package dev.baremetalrt.core.synth;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.baremetalrt.core.gguf.GgufWriter;
+import dev.baremetalrt.spi.TensorNames;
+import dev.baremetalrt.spi.WeightType;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.WritableByteChannel;
+import java.nio.file.Path;
+import java.util.SplittableRandom;
+import java.util.stream.IntStream;
+
+/**
+ * Writes a GGUF model of a {@link ModelShape} with random weights. Matrices are uniform with standard
+ * deviation {@code 1/sqrt(rowLength)} so activations keep a sane scale through many layers; norms are 1.
+ * Each row has its own random stream derived from (seed, tensor, row), so rows are generated in parallel
+ * and the file does not depend on the thread count. Norm tensors are always F32, as llama.cpp writes them.
+ */
+public final class SyntheticModelGenerator {
+    private static final int CHUNK_BYTES = 8 << 20;
+
+    private SyntheticModelGenerator() {}
+
+    /** Writes the model to {@code out}. */
+    public static void write(ModelShape shape, WeightType type, long seed, Path out) {
+        requireNonNull(shape, "shape is null");
+        requireNonNull(type, "type is null");
+        if (type.isQuantized() && (shape.dim() % type.blockSize() != 0 || shape.ffnDim() % type.blockSize() != 0)) {
+            throw new IllegalArgumentException("shape %s: dim %d and ffn %d must be multiples of %d for %s"
+                    .formatted(shape.name(), shape.dim(), shape.ffnDim(), type.blockSize(), type));
+        }
+        SyntheticVocabulary vocab = new SyntheticVocabulary(shape.vocabSize());
+        int kvDim = shape.dim() / shape.heads() * shape.kvHeads();
+        GgufWriter w = new GgufWriter()
+                .putString("general.architecture", "llama")
+                .putString("general.name", "synthetic-" + shape.name())
+                .putString("general.description", "random weights from seed " + seed + " (BareMetalRT synthetic-model generator)")
+                .putUInt32("general.alignment", 32)
+                .putUInt32("general.file_type", fileType(type))
+                .putUInt32("llama.context_length", shape.contextLength())
+                .putUInt32("llama.embedding_length", shape.dim())
+                .putUInt32("llama.block_count", shape.layers())
+                .putUInt32("llama.feed_forward_length", shape.ffnDim())
+                .putUInt32("llama.attention.head_count", shape.heads())
+                .putUInt32("llama.attention.head_count_kv", shape.kvHeads())
+                .putUInt32("llama.rope.dimension_count", shape.dim() / shape.heads())
+                .putFloat32("llama.rope.freq_base", shape.ropeTheta())
+                .putFloat32("llama.attention.layer_norm_rms_epsilon", 1e-5f)
+                .putString("tokenizer.ggml.model", "llama")
+                .putStrings("tokenizer.ggml.tokens", vocab.tokens)
+                .putFloats("tokenizer.ggml.scores", vocab.scores)
+                .putInt32s("tokenizer.ggml.token_type", vocab.types)
+                .putUInt32("tokenizer.ggml.bos_token_id", 1)
+                .putUInt32("tokenizer.ggml.eos_token_id", 2)
+                .putUInt32("tokenizer.ggml.unknown_token_id", 0)
+                .putBool("tokenizer.ggml.add_bos_token", true);
+        int[] index = {0};
+        java.util.function.BiConsumer<String, long[]> matrix = (name, dims) ->
+                w.addTensor(name, type, dims, random(type, (int) dims[0], (int) dims[1], seed, index[0]++));
+        java.util.function.Consumer<String> norm = name -> w.addTensor(name, WeightType.F32, new long[] {shape.dim()}, ones(shape.dim()));
+        matrix.accept(TensorNames.TOKEN_EMBEDDING, new long[] {shape.dim(), shape.vocabSize()});
+        for (int l = 0; l < shape.layers(); l++) {
+            norm.accept(TensorNames.attnNorm(l));
+            matrix.accept(TensorNames.attnQ(l), new long[] {shape.dim(), shape.dim()});
+            matrix.accept(TensorNames.attnK(l), new long[] {shape.dim(), kvDim});
+            matrix.accept(TensorNames.attnV(l), new long[] {shape.dim(), kvDim});
+            matrix.accept(TensorNames.attnOutput(l), new long[] {shape.dim(), shape.dim()});
+            norm.accept(TensorNames.ffnNorm(l));
+            matrix.accept(TensorNames.ffnGate(l), new long[] {shape.dim(), shape.ffnDim()});
+            matrix.accept(TensorNames.ffnUp(l), new long[] {shape.dim(), shape.ffnDim()});
+            matrix.accept(TensorNames.ffnDown(l), new long[] {shape.ffnDim(), shape.dim()});
+        }
+        norm.accept(TensorNames.OUTPUT_NORM);
+        matrix.accept(TensorNames.OUTPUT, new long[] {shape.dim(), shape.vocabSize()});
+        w.write(out);
+    }
+
+    private static int fileType(WeightType type) {
+        return switch (type) {
+            case F32 -> 0;
+            case F16 -> 1;
+            case Q4_0 -> 2;
+            case Q8_0 -> 7;
+            case BF16 -> 32;
+        };
+    }
+
+    private static GgufWriter.TensorData ones(int n) {
+        return out -> {
+            ByteBuffer buf = ByteBuffer.allocate(n * 4).order(ByteOrder.LITTLE_ENDIAN);
+            for (int i = 0; i < n; i++) {
+                buf.putFloat(1f);
+            }
+            writeFully(out, buf.flip());
+        };
+    }
+
+    private static GgufWriter.TensorData random(WeightType type, int cols, int rows, long seed, int tensorIndex) {
+        return out -> {
+            int rowBytes = (int) type.byteSize(cols);
+            int rowsPerChunk = Math.max(1, CHUNK_BYTES / rowBytes);
+            float scale = (float) Math.sqrt(3.0 / cols); // uniform [-a, a] has std a / sqrt(3)
+            ByteBuffer chunk = ByteBuffer.allocate(rowsPerChunk * rowBytes).order(ByteOrder.LITTLE_ENDIAN);
+            for (int first = 0; first < rows; first += rowsPerChunk) {
+                int count = Math.min(rowsPerChunk, rows - first);
+                int base = first;
+                IntStream.range(0, count).parallel().forEach(i -> {
+                    float[] row = new float[cols];
+                    SplittableRandom rnd = new SplittableRandom(mix(seed, tensorIndex, base + i));
+                    for (int c = 0; c < cols; c++) {
+                        row[c] = (float) (rnd.nextDouble() * 2 - 1) * scale;
+                    }
+                    Quantizer.encode(type, row, 0, cols, chunk.slice(i * rowBytes, rowBytes).order(ByteOrder.LITTLE_ENDIAN));
+                });
+                writeFully(out, chunk.slice(0, count * rowBytes));
+            }
+        };
+    }
+
+    private static long mix(long seed, int tensor, int row) {
+        long z = seed * 0x9E3779B97F4A7C15L + tensor * 0xBF58476D1CE4E5B9L + row * 0x94D049BB133111EBL;
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        return z ^ (z >>> 31);
+    }
+
+    private static void writeFully(WritableByteChannel out, ByteBuffer buf) throws java.io.IOException {
+        while (buf.hasRemaining()) {
+            out.write(buf);
+        }
+    }
+}

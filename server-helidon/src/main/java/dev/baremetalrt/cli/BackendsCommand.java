@@ -1,0 +1,33 @@
+package dev.baremetalrt.cli;
+
+import dev.baremetalrt.core.engine.Backends;
+import dev.baremetalrt.spi.BackendProvider;
+import dev.baremetalrt.spi.ProbeResult;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+
+/** {@code brt backends}: list discovered backends and whether they can run here. */
+@Command(name = "backends", mixinStandardHelpOptions = true,
+        description = "List the backends found on the classpath, whether each can run on this machine, and if not, why.")
+final class BackendsCommand implements Callable<Integer> {
+    @Override
+    public Integer call() {
+        List<BackendProvider> providers = Backends.discover();
+        if (providers.isEmpty()) {
+            System.out.println("no backends found on the classpath");
+            return 1;
+        }
+        for (BackendProvider p : providers) {
+            ProbeResult probe;
+            try {
+                probe = p.probe();
+            } catch (RuntimeException | LinkageError e) {
+                probe = ProbeResult.unavailable("probe failed: " + e);
+            }
+            System.out.printf("%-8s %-13s %s%n", p.id(), probe.available() ? "available" : "unavailable", probe.detail());
+            System.out.printf("%-8s %-13s %s%n", "", "", p.description());
+        }
+        return 0;
+    }
+}

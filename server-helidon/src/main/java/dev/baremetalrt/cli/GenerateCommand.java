@@ -1,0 +1,117 @@
+package dev.baremetalrt.cli;
+
+import dev.baremetalrt.core.engine.GenerationRequest;
+import dev.baremetalrt.core.engine.GenerationResult;
+import dev.baremetalrt.core.engine.LocalDeployment;
+import dev.baremetalrt.core.engine.TokenSink;
+import dev.baremetalrt.core.model.LlamaModel;
+import dev.baremetalrt.core.sampling.SamplingParams;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code brt generate}: stream a completion to stdout. */
+@Command(name = "generate", mixinStandardHelpOptions = true,
+        description = {"Generate text from a prompt and stream it to stdout; statistics go to stderr.",
+                "BOS is added as the model's metadata says. --temperature 0 is greedy."})
+final class GenerateCommand implements Callable<Integer> {
+    @Option(names = "--model", required = true, description = "Model file (GGUF).")
+    Path model;
+
+    @Option(names = "--prompt", description = "Prompt text (default: empty, i.e. BOS only).", defaultValue = "")
+    String prompt;
+
+    @Option(names = "--max-tokens", description = "Most tokens to generate (default: ${DEFAULT-VALUE}).", defaultValue = "128")
+    int maxTokens;
+
+    @Mixin
+    SamplingOptions sampling;
+
+    @Mixin
+    ModelOptions deployment;
+
+    @Option(names = "--print-ids", description = "After the text, print a line with every id (BOS, prompt, generated).")
+    boolean printIds;
+
+    @Option(names = "--quiet", description = "Print no statistics on stderr.")
+    boolean quiet;
+
+    @Override
+    public Integer call() {
+        try (LlamaModel m = ModelOptions.open(model); LocalDeployment local = deployment.deploy(m)) {
+            run(m, local, prompt, maxTokens, sampling.toParams(), printIds, quiet);
+        }
+        return 0;
+    }
+
+    /** Streams one generation: prompt then completion on stdout, statistics on stderr. */
+    static GenerationResult run(LlamaModel model, LocalDeployment local, String prompt, int maxTokens, SamplingParams params,
+                                boolean printIds, boolean quiet) {
+        PrintStream out = new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), true, StandardCharsets.UTF_8);
+        int[] ids = model.tokenizer().encode(prompt);
+        if (ids.length == 0) {
+            throw new IllegalArgumentException("the prompt is empty and model %s adds no BOS: give --prompt".formatted(model.modelId()));
+        }
+        out.print(prompt);
+        out.flush();
+        GenerationResult result = local.engine().generate(new GenerationRequest(ids, maxTokens, params), new TokenSink() {
+            @Override
+            public void onText(String text) {
+                out.print(text);
+                out.flush();
+            }
+        });
+        out.println();
+        if (printIds) {
+            out.println(Arrays.stream(result.tokens()).mapToObj(Integer::toString).collect(Collectors.joining(" ")));
+        }
+        out.flush();
+        if (!quiet) {
+            System.err.printf("[%s | %d stage(s) on %s | prompt %d tokens, %.1f tok/s | generated %d tokens, %.1f tok/s | finish: %s]%n",
+                    model.modelId(), local.plan().stages().size(), local.backend().id(), result.promptLength(), result.prefillTokensPerSecond(),
+                    result.generatedCount(), result.decodeTokensPerSecond(), result.finishReason().name().toLowerCase(java.util.Locale.ROOT));
+        }
+        return result;
+    }
+
+    /** Sampling flags shared by generate and demo. */
+    static final class SamplingOptions {
+        @Option(names = "--temperature", description = "0 = greedy (default: ${DEFAULT-VALUE}).", defaultValue = "0.8")
+        float temperature;
+
+        @Option(names = "--top-p", description = "Nucleus sampling threshold (default: ${DEFAULT-VALUE}).", defaultValue = "0.95")
+        float topP;
+
+        @Option(names = "--top-k", description = "Keep the k most likely tokens, 0 = off (default: ${DEFAULT-VALUE}).", defaultValue = "40")
+        int topK;
+
+        @Option(names = "--min-p", description = "Min-p threshold, 0 = off (default: ${DEFAULT-VALUE}).", defaultValue = "0.05")
+        float minP;
+
+        @Option(names = "--repeat-penalty", description = "Repetition penalty, 1 = off (default: ${DEFAULT-VALUE}).", defaultValue = "1.0")
+        float repeatPenalty;
+
+        @Option(names = "--seed", description = "Random seed: the same seed gives the same text.")
+        Long seed;
+
+        @Option(names = "--stop", description = "Stop when this text appears (repeatable).")
+        List<String> stop = new ArrayList<>();
+
+        SamplingParams toParams() {
+            SamplingParams.Builder b = SamplingParams.builder().temperature(temperature).topP(topP).topK(topK).minP(minP)
+                    .repetitionPenalty(repeatPenalty).stop(stop);
+            if (seed != null) {
+                b.seed(seed);
+            }
+            return b.build();
+        }
+    }
+}

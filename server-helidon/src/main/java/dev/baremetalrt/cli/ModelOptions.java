@@ -1,0 +1,40 @@
+package dev.baremetalrt.cli;
+
+import dev.baremetalrt.core.engine.Backends;
+import dev.baremetalrt.core.engine.LocalDeployment;
+import dev.baremetalrt.core.model.LlamaModel;
+import dev.baremetalrt.spi.BackendOptions;
+import dev.baremetalrt.spi.BackendProvider;
+import dev.baremetalrt.spi.BrtException;
+import dev.baremetalrt.spi.ProbeResult;
+import java.nio.file.Path;
+import picocli.CommandLine.Option;
+
+/** Options shared by the commands that run a model in this process. */
+final class ModelOptions {
+    @Option(names = "--stages", description = "Split the layers over this many in-process stages (default: ${DEFAULT-VALUE}).", defaultValue = "1")
+    int stages;
+
+    @Option(names = "--backend", description = "Backend id (see 'brt backends'; default: ${DEFAULT-VALUE}).", defaultValue = "cpu")
+    String backend;
+
+    @Option(names = "--threads", description = "Worker threads (default: all processors).", defaultValue = "0")
+    int threads;
+
+    @Option(names = "--ctx", description = "Context capacity per session in tokens (default: the model's, at most ${DEFAULT-VALUE}).", defaultValue = "4096")
+    int context;
+
+    /** Opens the backend and loads the model split into stages. */
+    LocalDeployment deploy(LlamaModel model) {
+        BackendProvider provider = Backends.find(backend);
+        ProbeResult probe = provider.probe();
+        if (!probe.available()) {
+            throw new BrtException("backend '%s' cannot run here: %s".formatted(backend, probe.detail()));
+        }
+        return LocalDeployment.load(model, provider, BackendOptions.withThreads(threads), stages, context);
+    }
+
+    static LlamaModel open(Path path) {
+        return LlamaModel.open(path);
+    }
+}

@@ -1,0 +1,48 @@
+package dev.baremetalrt.cli;
+
+import dev.baremetalrt.core.gguf.GgufFile;
+import dev.baremetalrt.core.tokenizer.Tokenizer;
+import dev.baremetalrt.core.tokenizer.Tokenizers;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code brt tokenize}: print token ids. Works on vocab-only GGUF files. */
+@Command(name = "tokenize", mixinStandardHelpOptions = true,
+        description = "Print the token ids of TEXT, space-separated. Put -- before text that starts with '-'.")
+final class TokenizeCommand implements Callable<Integer> {
+    @Option(names = "--model", required = true, description = "Model or vocabulary file (GGUF; tensors not needed).")
+    Path model;
+
+    @Option(names = "--no-bos", description = "Do not add BOS, whatever the model's metadata says.")
+    boolean noBos;
+
+    @Option(names = "--pieces", description = "Print each id with its vocabulary entry, one per line.")
+    boolean pieces;
+
+    @Parameters(index = "0", arity = "1", paramLabel = "TEXT", description = "Text to tokenize (may be empty, hold newlines or start with spaces).")
+    String text;
+
+    @Override
+    public Integer call() {
+        try (GgufFile gguf = GgufFile.open(model)) {
+            Tokenizer tokenizer = Tokenizers.fromGguf(gguf);
+            int[] ids = tokenizer.encode(text, !noBos && tokenizer.addBosByDefault());
+            PrintStream out = new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), true, StandardCharsets.UTF_8);
+            if (pieces) {
+                for (int id : ids) {
+                    out.println(id + "\t" + tokenizer.tokenText(id));
+                }
+            } else {
+                out.println(Arrays.stream(ids).mapToObj(Integer::toString).collect(Collectors.joining(" ")));
+            }
+        }
+        return 0;
+    }
+}

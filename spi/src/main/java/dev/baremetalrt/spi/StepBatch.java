@@ -1,0 +1,30 @@
+package dev.baremetalrt.spi;
+
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/** Steps of several sessions run together through a shard; at most one step per session. */
+public record StepBatch(List<SessionStep> steps) {
+    public StepBatch {
+        steps = List.copyOf(steps);
+        if (steps.isEmpty()) {
+            throw new IllegalArgumentException("a step batch needs at least one step");
+        }
+        Set<String> seen = new HashSet<>();
+        for (SessionStep s : steps) {
+            if (!seen.add(s.sessionId())) {
+                throw new IllegalArgumentException("session %s appears twice in one batch".formatted(s.sessionId()));
+            }
+        }
+    }
+
+    public static StepBatch of(SessionStep... steps) {
+        return new StepBatch(List.of(steps));
+    }
+
+    /** Total positions over all steps. */
+    public int totalPositions() {
+        return steps.stream().mapToInt(SessionStep::positions).sum();
+    }
+}

@@ -1,0 +1,60 @@
+package dev.baremetalrt.spi;
+
+/**
+ * Canonical tensor names, as GGUF spells them. Every {@link WeightSource} exposes its tensors under
+ * these names whatever the file format. Matrices are stored row-major with {@code shape[0]} = row
+ * length (the input size), as ggml lists dimensions. The rows of {@link #attnQ} and {@link #attnK} are
+ * in the interleaved RoPE layout (pairs {@code x[2i], x[2i+1]} rotate together), which is GGUF's;
+ * loaders of other formats convert to it.
+ */
+public final class TensorNames {
+    public static final String TOKEN_EMBEDDING = "token_embd.weight";
+    public static final String OUTPUT_NORM = "output_norm.weight";
+    /** Output head; absent when tied to {@link #TOKEN_EMBEDDING}. */
+    public static final String OUTPUT = "output.weight";
+
+    private TensorNames() {}
+
+    public static String attnNorm(int layer) {
+        return block(layer, "attn_norm");
+    }
+
+    public static String attnQ(int layer) {
+        return block(layer, "attn_q");
+    }
+
+    public static String attnK(int layer) {
+        return block(layer, "attn_k");
+    }
+
+    public static String attnV(int layer) {
+        return block(layer, "attn_v");
+    }
+
+    public static String attnOutput(int layer) {
+        return block(layer, "attn_output");
+    }
+
+    public static String ffnNorm(int layer) {
+        return block(layer, "ffn_norm");
+    }
+
+    public static String ffnGate(int layer) {
+        return block(layer, "ffn_gate");
+    }
+
+    public static String ffnUp(int layer) {
+        return block(layer, "ffn_up");
+    }
+
+    public static String ffnDown(int layer) {
+        return block(layer, "ffn_down");
+    }
+
+    private static String block(int layer, String name) {
+        if (layer < 0) {
+            throw new IllegalArgumentException("layer must be >= 0, got " + layer);
+        }
+        return "blk." + layer + "." + name + ".weight";
+    }
+}
