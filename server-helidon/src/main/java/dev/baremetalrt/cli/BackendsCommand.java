@@ -11,11 +11,15 @@ import picocli.CommandLine.Command;
 @Command(name = "backends", mixinStandardHelpOptions = true,
         description = "List the backends found on the classpath, whether each can run on this machine, and if not, why.")
 final class BackendsCommand implements Callable<Integer> {
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
     @Override
     public Integer call() {
+        java.io.PrintWriter out = spec.commandLine().getOut();
         List<BackendProvider> providers = Backends.discover();
         if (providers.isEmpty()) {
-            System.out.println("no backends found on the classpath");
+            out.println("no backends found on the classpath");
             return 1;
         }
         for (BackendProvider p : providers) {
@@ -25,9 +29,10 @@ final class BackendsCommand implements Callable<Integer> {
             } catch (RuntimeException | LinkageError e) {
                 probe = ProbeResult.unavailable("probe failed: " + e);
             }
-            System.out.printf("%-8s %-13s %s%n", p.id(), probe.available() ? "available" : "unavailable", probe.detail());
-            System.out.printf("%-8s %-13s %s%n", "", "", p.description());
+            out.printf("%-8s %-13s %s%n", p.id(), probe.available() ? "available" : "unavailable", probe.detail());
+            out.printf("%-8s %-13s %s%n", "", "", p.description());
         }
+        out.flush();
         return 0;
     }
 }

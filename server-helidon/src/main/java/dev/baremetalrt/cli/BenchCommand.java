@@ -42,8 +42,12 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--bandwidth-mib", description = "Buffer for the bandwidth measurement, MiB (default: ${DEFAULT-VALUE}).", defaultValue = "1024")
     int bandwidthMib;
 
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
     @Override
     public Integer call() throws Exception {
+        java.io.PrintWriter out = spec.commandLine().getOut();
         if (promptTokens < 1 || genTokens < 3 || repeats < 1) {
             throw new IllegalArgumentException("--prompt-tokens must be >= 1, --gen-tokens >= 3, --repeats >= 1");
         }
@@ -60,9 +64,9 @@ final class BenchCommand implements Callable<Integer> {
                 layerBytes += m.layerWeightBytes(l);
             }
             long bytesPerToken = layerBytes + m.headWeightBytes();
-            System.out.printf("model      %s: %s, %s, file %.2f GB, weights read per token %.3f GB%n", m.modelId(), m.config().summary(),
+            out.printf("model      %s: %s, %s, file %.2f GB, weights read per token %.3f GB%n", m.modelId(), m.config().summary(),
                     m.dominantType(), Files.size(model) / 1e9, bytesPerToken / 1e9);
-            System.out.printf("machine    %d threads, %s, java %s%n", threadCount, System.getProperty("os.arch"), Runtime.version());
+            out.printf("machine    %d threads, %s, java %s%n", threadCount, System.getProperty("os.arch"), Runtime.version());
 
             Pipeline pipeline = local.engine().pipeline();
             SplittableRandom random = new SplittableRandom(7);
@@ -83,13 +87,14 @@ final class BenchCommand implements Callable<Integer> {
             double prefillTokS = promptTokens / prefillSeconds;
             double decodeTokS = 1 / stepSeconds;
 
-            System.out.printf("prefill    %d tokens: %.1f tok/s (median of %d, %.3f s)%n", promptTokens, prefillTokS, repeats, prefillSeconds);
-            System.out.printf("decode     %.2f tok/s (median step %.2f ms over %d steps)%n", decodeTokS, stepSeconds * 1e3, steps.length);
-            System.out.printf("decode     %.2f GB/s of weights read%n", decodeGBs);
-            System.out.printf("memory bw  %.2f GB/s (parallel streaming read of %d MiB, %d threads, median of 5)%n", bandwidth, bandwidthMib, threadCount);
-            System.out.printf("ratio      decode/bandwidth %.0f%%, prefill/decode per token %.1fx%n", 100 * decodeGBs / bandwidth, prefillTokS / decodeTokS);
-            System.out.printf("peak mem   RSS %s, heap %.0f MiB%n", peakRss(), peakHeap() / 1048576.0);
+            out.printf("prefill    %d tokens: %.1f tok/s (median of %d, %.3f s)%n", promptTokens, prefillTokS, repeats, prefillSeconds);
+            out.printf("decode     %.2f tok/s (median step %.2f ms over %d steps)%n", decodeTokS, stepSeconds * 1e3, steps.length);
+            out.printf("decode     %.2f GB/s of weights read%n", decodeGBs);
+            out.printf("memory bw  %.2f GB/s (parallel streaming read of %d MiB, %d threads, median of 5)%n", bandwidth, bandwidthMib, threadCount);
+            out.printf("ratio      decode/bandwidth %.0f%%, prefill/decode per token %.1fx%n", 100 * decodeGBs / bandwidth, prefillTokS / decodeTokS);
+            out.printf("peak mem   RSS %s, heap %.0f MiB%n", peakRss(), peakHeap() / 1048576.0);
         }
+        out.flush();
         return 0;
     }
 

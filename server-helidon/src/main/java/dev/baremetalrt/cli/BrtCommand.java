@@ -30,28 +30,42 @@ public final class BrtCommand implements Runnable {
         System.exit(execute(args));
     }
 
-    /** Runs a command line; returns the exit code. Used by tests too. */
+    /** Runs a command line with stdout/stderr as UTF-8; returns the exit code. */
     public static int execute(String... args) {
+        var out = new PrintWriter(new java.io.OutputStreamWriter(new java.io.FileOutputStream(java.io.FileDescriptor.out), java.nio.charset.StandardCharsets.UTF_8), true);
+        var err = new PrintWriter(new java.io.OutputStreamWriter(new java.io.FileOutputStream(java.io.FileDescriptor.err), java.nio.charset.StandardCharsets.UTF_8), true);
+        return execute(out, err, args);
+    }
+
+    /** Runs a command line writing to the given streams; returns the exit code. Used by tests. */
+    public static int execute(PrintWriter out, PrintWriter err, String... args) {
         if (Settings.get("debug").isEmpty()) {
             Logger.getLogger("").setLevel(Level.WARNING);
         }
         CommandLine cmd = new CommandLine(new BrtCommand());
+        cmd.setOut(out);
+        cmd.setErr(err);
         cmd.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
-            PrintWriter err = commandLine.getErr();
-            err.println("brt " + commandLine.getCommandName() + ": " + message(ex));
+            PrintWriter e = commandLine.getErr();
+            e.println("brt " + commandLine.getCommandName() + ": " + message(ex));
             if (Settings.get("debug").isPresent()) {
-                ex.printStackTrace(err);
+                ex.printStackTrace(e);
             }
-            err.flush();
+            e.flush();
             return 1;
         });
         cmd.setParameterExceptionHandler((ex, strings) -> {
-            PrintWriter err = ex.getCommandLine().getErr();
-            err.println("brt " + ex.getCommandLine().getCommandName() + ": " + ex.getMessage() + " (see --help)");
-            err.flush();
+            PrintWriter e = ex.getCommandLine().getErr();
+            e.println("brt " + ex.getCommandLine().getCommandName() + ": " + ex.getMessage() + " (see --help)");
+            e.flush();
             return 2;
         });
-        return cmd.execute(args);
+        try {
+            return cmd.execute(args);
+        } finally {
+            out.flush();
+            err.flush();
+        }
     }
 
     /** One line for the user: our own errors speak for themselves; others get their type named. */

@@ -46,33 +46,38 @@ final class DemoCommand implements Callable<Integer> {
     @Mixin
     GenerateCommand.SamplingOptions sampling;
 
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
     @Override
     public Integer call() {
         boolean synthetic = model == null;
-        Path path = synthetic ? syntheticModel() : model;
+        Path path = synthetic ? syntheticModel(spec.commandLine().getErr()) : model;
         ModelOptions options = new ModelOptions();
         options.stages = stages;
         options.backend = backend;
         options.threads = threads;
         options.context = 4096;
+        java.io.PrintWriter err = spec.commandLine().getErr();
         try (LlamaModel m = ModelOptions.open(path); LocalDeployment local = options.deploy(m)) {
-            System.err.printf("BareMetalRT demo: %s (%s, %s)%n", m.modelId(), m.config().summary(), m.dominantType());
-            System.err.println(local.plan().describe());
+            err.printf("BareMetalRT demo: %s (%s, %s)%n", m.modelId(), m.config().summary(), m.dominantType());
+            err.println(local.plan().describe());
             if (synthetic) {
-                System.err.println("(random weights: the words are nonsense; run 'brt demo --model FILE.gguf' for a real model)");
+                err.println("(random weights: the words are nonsense; run 'brt demo --model FILE.gguf' for a real model)");
             }
-            System.err.println();
-            GenerateCommand.run(m, local, prompt, maxTokens, sampling.toParams(), false, false);
+            err.println();
+            GenerateCommand.run(m, local, prompt, maxTokens, sampling.toParams(), false, false, spec.commandLine().getOut(), err);
         }
         return 0;
     }
 
-    private Path syntheticModel() {
+    private Path syntheticModel(java.io.PrintWriter err) {
         ModelShape s = ModelShape.named(shape);
         WeightType t = WeightType.parse(type);
         Path path = Settings.home().resolve("models").resolve("synthetic-%s-%s.gguf".formatted(s.name(), t.name().toLowerCase(Locale.ROOT)));
         if (!Files.exists(path)) {
-            System.err.printf("generating a synthetic %s model (%s, %.0f M parameters) at %s ...%n", s.name(), t, s.parameters() / 1e6, path);
+            err.printf("generating a synthetic %s model (%s, %.0f M parameters) at %s ...%n", s.name(), t, s.parameters() / 1e6, path);
+            err.flush();
             SyntheticModelGenerator.write(s, t, 42, path);
         }
         return path;

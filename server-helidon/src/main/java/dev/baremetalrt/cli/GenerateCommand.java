@@ -6,8 +6,7 @@ import dev.baremetalrt.core.engine.LocalDeployment;
 import dev.baremetalrt.core.engine.TokenSink;
 import dev.baremetalrt.core.model.LlamaModel;
 import dev.baremetalrt.core.sampling.SamplingParams;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -44,18 +43,20 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--quiet", description = "Print no statistics on stderr.")
     boolean quiet;
 
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
     @Override
     public Integer call() {
         try (LlamaModel m = ModelOptions.open(model); LocalDeployment local = deployment.deploy(m)) {
-            run(m, local, prompt, maxTokens, sampling.toParams(), printIds, quiet);
+            run(m, local, prompt, maxTokens, sampling.toParams(), printIds, quiet, spec.commandLine().getOut(), spec.commandLine().getErr());
         }
         return 0;
     }
 
     /** Streams one generation: prompt then completion on stdout, statistics on stderr. */
     static GenerationResult run(LlamaModel model, LocalDeployment local, String prompt, int maxTokens, SamplingParams params,
-                                boolean printIds, boolean quiet) {
-        PrintStream out = new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), true, StandardCharsets.UTF_8);
+                                boolean printIds, boolean quiet, PrintWriter out, PrintWriter err) {
         int[] ids = model.tokenizer().encode(prompt);
         if (ids.length == 0) {
             throw new IllegalArgumentException("the prompt is empty and model %s adds no BOS: give --prompt".formatted(model.modelId()));
@@ -75,7 +76,7 @@ final class GenerateCommand implements Callable<Integer> {
         }
         out.flush();
         if (!quiet) {
-            System.err.printf("[%s | %d stage(s) on %s | prompt %d tokens, %.1f tok/s | generated %d tokens, %.1f tok/s | finish: %s]%n",
+            err.printf("[%s | %d stage(s) on %s | prompt %d tokens, %.1f tok/s | generated %d tokens, %.1f tok/s | finish: %s]%n",
                     model.modelId(), local.plan().stages().size(), local.backend().id(), result.promptLength(), result.prefillTokensPerSecond(),
                     result.generatedCount(), result.decodeTokensPerSecond(), result.finishReason().name().toLowerCase(java.util.Locale.ROOT));
         }

@@ -29,6 +29,9 @@ final class SynthCommand implements Callable<Integer> {
     @Option(names = "--seed", description = "Random seed (default: ${DEFAULT-VALUE}).", defaultValue = "42")
     long seed;
 
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
     @Override
     public Integer call() throws Exception {
         ModelShape s = ModelShape.named(shape);
@@ -38,7 +41,7 @@ final class SynthCommand implements Callable<Integer> {
         WeightType t = WeightType.parse(type);
         long start = System.nanoTime();
         SyntheticModelGenerator.write(s, t, seed, out);
-        System.err.printf("wrote %s: %s, %d layers, %s, %.2f GB, %.1f M parameters, in %.1f s%n", out, s.name(), s.layers(), t,
+        spec.commandLine().getErr().printf("wrote %s: %s, %d layers, %s, %.2f GB, %.1f M parameters, in %.1f s%n", out, s.name(), s.layers(), t,
                 Files.size(out) / 1e9, s.parameters() / 1e6, (System.nanoTime() - start) / 1e9);
         return 0;
     }

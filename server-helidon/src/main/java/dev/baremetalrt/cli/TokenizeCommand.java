@@ -3,8 +3,6 @@ package dev.baremetalrt.cli;
 import dev.baremetalrt.core.gguf.GgufFile;
 import dev.baremetalrt.core.tokenizer.Tokenizer;
 import dev.baremetalrt.core.tokenizer.Tokenizers;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.concurrent.Callable;
@@ -26,6 +24,9 @@ final class TokenizeCommand implements Callable<Integer> {
     @Option(names = "--pieces", description = "Print each id with its vocabulary entry, one per line.")
     boolean pieces;
 
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
     @Parameters(index = "0", arity = "1", paramLabel = "TEXT", description = "Text to tokenize (may be empty, hold newlines or start with spaces).")
     String text;
 
@@ -34,7 +35,7 @@ final class TokenizeCommand implements Callable<Integer> {
         try (GgufFile gguf = GgufFile.open(model)) {
             Tokenizer tokenizer = Tokenizers.fromGguf(gguf);
             int[] ids = tokenizer.encode(text, !noBos && tokenizer.addBosByDefault());
-            PrintStream out = new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), true, StandardCharsets.UTF_8);
+            java.io.PrintWriter out = spec.commandLine().getOut();
             if (pieces) {
                 for (int id : ids) {
                     out.println(id + "\t" + tokenizer.tokenText(id));
@@ -42,6 +43,7 @@ final class TokenizeCommand implements Callable<Integer> {
             } else {
                 out.println(Arrays.stream(ids).mapToObj(Integer::toString).collect(Collectors.joining(" ")));
             }
+            out.flush();
         }
         return 0;
     }

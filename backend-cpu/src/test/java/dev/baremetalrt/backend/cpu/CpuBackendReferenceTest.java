@@ -1,0 +1,12 @@
+package dev.baremetalrt.backend.cpu;
+
+import dev.baremetalrt.conformance.BackendReferenceTest;
+import dev.baremetalrt.spi.BackendProvider;
+
+/** The cpu backend against the float64 reference (every weight type, GQA and not, 1-3 stages). */
+class CpuBackendReferenceTest extends BackendReferenceTest {
+    @Override
+    protected BackendProvider provider() {
+        return new CpuBackendProvider();
+    }
+}

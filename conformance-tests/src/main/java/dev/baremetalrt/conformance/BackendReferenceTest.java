@@ -1,0 +1,249 @@
+package dev.baremetalrt.conformance;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.baremetalrt.core.engine.LocalDeployment;
+import dev.baremetalrt.core.engine.Pipeline;
+import dev.baremetalrt.core.model.LlamaModel;
+import dev.baremetalrt.core.synth.ModelShape;
+import dev.baremetalrt.core.synth.SyntheticModelGenerator;
+import dev.baremetalrt.spi.Backend;
+import dev.baremetalrt.spi.BackendException;
+import dev.baremetalrt.spi.BackendOptions;
+import dev.baremetalrt.spi.BackendProvider;
+import dev.baremetalrt.spi.LayerRange;
+import dev.baremetalrt.spi.SessionException;
+import dev.baremetalrt.spi.SessionStep;
+import dev.baremetalrt.spi.Shard;
+import dev.baremetalrt.spi.ShardSpec;
+import dev.baremetalrt.spi.StepBatch;
+import dev.baremetalrt.spi.TensorPayload;
+import dev.baremetalrt.spi.WeightType;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Compares a backend with {@link ReferenceLlama} on synthetic models: a GQA shape (4 query heads over 2
+ * KV heads) and a non-GQA shape, every weight type the backend declares, split into 1, 2 and 3 stages.
+ * Extend it, return your provider from {@link #provider()}, and run it with JUnit 5.
+ *
+ * <p>Rules (the number is in each test's name; what to look at when one fails):
+ * <ul>
+ *   <li><b>R1</b> logits for a prompt (all positions) and for following decode steps match the float64
+ *       reference within {@link #tolerance}: the reference decodes the same stored weights, so only float
+ *       rounding may differ. Failing for one type only: that type's dequantization. Failing for stage
+ *       splits only: hidden-state hand-over or layer offsets. Failing for GQA only: the KV head mapping.</li>
+ *   <li><b>R2</b> a prompt run in one call equals the same prompt fed one position at a time (batched
+ *       prefill must not change results beyond rounding): look at causal masking and KV positions.</li>
+ *   <li><b>R3</b> sessions run together in one batch equal the same sessions run alone.</li>
+ *   <li><b>R4</b> {@code truncate} then replaying the dropped positions gives the original logits.</li>
+ *   <li><b>R5</b> bad input is refused with {@link SessionException}: unknown session, a step that does
+ *       not continue the cache, hidden states of the wrong width, positions beyond the capacity, a
+ *       session opened twice; a closed shard or backend refuses with {@link BackendException}.</li>
+ * </ul>
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+public abstract class BackendReferenceTest {
+    private static final ModelShape GQA = new ModelShape("test-gqa", 64, 96, 3, 4, 2, 320, 64, 10000f);
+    private static final ModelShape MHA = new ModelShape("test-mha", 64, 128, 3, 4, 4, 300, 64, 500000f);
+    private static final int[] PROMPT = {1, 17, 260, 299, 5, 42};
+    private static final int[] CONTINUATION = {7, 280, 3};
+
+    private Path dir;
+    private final Map<String, Path> models = new HashMap<>();
+
+    /** The backend under test. */
+    protected abstract BackendProvider provider();
+
+    /** Options it is opened with. */
+    protected BackendOptions options() {
+        return BackendOptions.withThreads(2);
+    }
+
+    /** Largest allowed |logit - reference| relative to max(1, max |reference logit|). */
+    protected double tolerance(WeightType type) {
+        return 1e-3;
+    }
+
+    @BeforeAll
+    void generateModels() throws IOException {
+        dir = Files.createTempDirectory("brt-conformance");
+        for (ModelShape shape : List.of(GQA, MHA)) {
+            for (WeightType type : WeightType.values()) {
+                Path p = dir.resolve(shape.name() + "-" + type + ".gguf");
+                SyntheticModelGenerator.write(shape, type, 1234, p);
+                models.put(shape.name() + "/" + type, p);
+            }
+        }
+    }
+
+    @AfterAll
+    void deleteModels() throws IOException {
+        try (Stream<Path> files = Files.walk(dir)) {
+            for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+
+    Stream<Arguments> cases() {
+        List<Arguments> cases = new ArrayList<>();
+        for (ModelShape shape : List.of(GQA, MHA)) {
+            for (WeightType type : WeightType.values()) {
+                for (int stages = 1; stages <= 3; stages++) {
+                    cases.add(Arguments.of(shape.name(), type, stages));
+                }
+            }
+        }
+        return cases.stream();
+    }
+
+    private LlamaModel open(String shape, WeightType type) {
+        return LlamaModel.open(models.get(shape + "/" + type));
+    }
+
+    @ParameterizedTest(name = "R1 logits match the float64 reference: {0} {1} in {2} stage(s)")
+    @MethodSource("cases")
+    void r1LogitsMatchReference(String shape, WeightType type, int stages) {
+        try (LlamaModel model = open(shape, type); LocalDeployment local = LocalDeployment.load(model, provider(), options(), stages, 64)) {
+            ReferenceLlama reference = new ReferenceLlama(model);
+            double[][] expected = new double[PROMPT.length][];
+            for (int i = 0; i < PROMPT.length; i++) {
+                expected[i] = reference.next(PROMPT[i]);
+            }
+            Pipeline pipeline = local.engine().pipeline();
+            pipeline.openSession("r1");
+            TensorPayload logits = pipeline.forward(StepBatch.of(SessionStep.ofTokens("r1", 0, PROMPT, SessionStep.Logits.ALL))).output("r1");
+            assertEquals(PROMPT.length, logits.dim(0), "one row of logits per prompt position");
+            for (int i = 0; i < PROMPT.length; i++) {
+                assertClose(expected[i], logits, i, tolerance(type), "prompt position " + i);
+            }
+            int position = PROMPT.length;
+            for (int token : CONTINUATION) {
+                double[] want = reference.next(token);
+                TensorPayload got = pipeline.forward(StepBatch.of(SessionStep.ofTokens("r1", position++, new int[] {token}, SessionStep.Logits.LAST))).output("r1");
+                assertClose(want, got, 0, tolerance(type), "decode position " + (position - 1));
+            }
+            pipeline.release("r1");
+        }
+    }
+
+    @Test
+    void r2PrefillEqualsTokenByToken() {
+        try (LlamaModel model = open(GQA.name(), WeightType.Q8_0); LocalDeployment local = LocalDeployment.load(model, provider(), options(), 2, 64)) {
+            Pipeline p = local.engine().pipeline();
+            p.openSession("whole");
+            p.openSession("single");
+            TensorPayload whole = p.forward(StepBatch.of(SessionStep.ofTokens("whole", 0, PROMPT, SessionStep.Logits.ALL))).output("whole");
+            for (int i = 0; i < PROMPT.length; i++) {
+                TensorPayload one = p.forward(StepBatch.of(SessionStep.ofTokens("single", i, new int[] {PROMPT[i]}, SessionStep.Logits.LAST))).output("single");
+                assertClose(toDoubles(one, 0), whole, i, 1e-4, "position " + i);
+            }
+        }
+    }
+
+    @Test
+    void r3BatchedSessionsEqualSessionsAlone() {
+        try (LlamaModel model = open(MHA.name(), WeightType.F16); LocalDeployment local = LocalDeployment.load(model, provider(), options(), 2, 64)) {
+            Pipeline p = local.engine().pipeline();
+            int[] other = {1, 100, 101, 102};
+            p.openSession("a");
+            p.openSession("b");
+            var batch = p.forward(new StepBatch(List.of(
+                    SessionStep.ofTokens("a", 0, PROMPT, SessionStep.Logits.LAST),
+                    SessionStep.ofTokens("b", 0, other, SessionStep.Logits.ALL))));
+            p.openSession("a-alone");
+            p.openSession("b-alone");
+            TensorPayload a = p.forward(StepBatch.of(SessionStep.ofTokens("a-alone", 0, PROMPT, SessionStep.Logits.LAST))).output("a-alone");
+            TensorPayload b = p.forward(StepBatch.of(SessionStep.ofTokens("b-alone", 0, other, SessionStep.Logits.ALL))).output("b-alone");
+            assertClose(toDoubles(a, 0), batch.output("a"), 0, 1e-4, "session a");
+            for (int i = 0; i < other.length; i++) {
+                assertClose(toDoubles(b, i), batch.output("b"), i, 1e-4, "session b position " + i);
+            }
+        }
+    }
+
+    @Test
+    void r4TruncateThenReplayEqualsOriginal() {
+        try (LlamaModel model = open(GQA.name(), WeightType.F32); LocalDeployment local = LocalDeployment.load(model, provider(), options(), 3, 64)) {
+            Pipeline p = local.engine().pipeline();
+            p.openSession("t");
+            TensorPayload original = p.forward(StepBatch.of(SessionStep.ofTokens("t", 0, PROMPT, SessionStep.Logits.LAST))).output("t");
+            p.forward(StepBatch.of(SessionStep.ofTokens("t", PROMPT.length, CONTINUATION, SessionStep.Logits.LAST)));
+            p.truncate("t", 3);
+            int[] rest = java.util.Arrays.copyOfRange(PROMPT, 3, PROMPT.length);
+            TensorPayload replayed = p.forward(StepBatch.of(SessionStep.ofTokens("t", 3, rest, SessionStep.Logits.LAST))).output("t");
+            assertClose(toDoubles(original, 0), replayed, 0, 1e-5, "replayed position");
+        }
+    }
+
+    @Test
+    void r5BadInputIsRefusedClearly() {
+        try (LlamaModel model = open(GQA.name(), WeightType.F32); Backend backend = provider().open(options())) {
+            Shard first = backend.load(new ShardSpec(model, new LayerRange(0, 2), true, false, 8));
+            Shard last = backend.load(new ShardSpec(model, new LayerRange(2, 3), false, true, 8));
+            assertThrows(SessionException.class, () -> first.forward(StepBatch.of(SessionStep.ofTokens("nobody", 0, PROMPT, SessionStep.Logits.LAST))), "unknown session");
+            first.openSession("s");
+            assertThrows(SessionException.class, () -> first.openSession("s"), "session opened twice");
+            assertThrows(SessionException.class, () -> first.forward(StepBatch.of(SessionStep.ofTokens("s", 3, PROMPT, SessionStep.Logits.LAST))), "position gap");
+            assertThrows(SessionException.class, () -> first.forward(StepBatch.of(SessionStep.ofTokens("s", 0, new int[] {0, 100000}, SessionStep.Logits.LAST))), "token outside the vocabulary");
+            assertThrows(SessionException.class, () -> first.forward(StepBatch.of(SessionStep.ofTokens("s", 0, new int[9], SessionStep.Logits.LAST))), "beyond capacity");
+            last.openSession("s");
+            TensorPayload narrow = TensorPayload.ofFloats(new float[2 * 63], 2, 63);
+            assertThrows(SessionException.class, () -> last.forward(StepBatch.of(SessionStep.ofHidden("s", 0, narrow, SessionStep.Logits.LAST))), "wrong hidden width");
+            assertThrows(SessionException.class, () -> last.forward(StepBatch.of(SessionStep.ofTokens("s", 0, PROMPT, SessionStep.Logits.LAST))), "tokens to a stage that does not embed");
+            assertEquals(0, first.sessionLength("s"), "a refused step must not change the cache");
+            first.release("s");
+            first.release("s"); // idempotent
+            first.close();
+            BackendException closed = assertThrows(BackendException.class, () -> first.openSession("x"));
+            assertTrue(closed.getMessage().contains(model.modelId()), "the error names the model: " + closed.getMessage());
+            backend.close();
+            assertThrows(BackendException.class, () -> backend.load(new ShardSpec(model, new LayerRange(0, 1), true, false, 8)));
+        }
+    }
+
+    private static double[] toDoubles(TensorPayload t, int row) {
+        int width = t.dim(1);
+        double[] out = new double[width];
+        for (int i = 0; i < width; i++) {
+            out[i] = t.get(row * width + i);
+        }
+        return out;
+    }
+
+    private static void assertClose(double[] expected, TensorPayload actual, int row, double tolerance, String where) {
+        int width = actual.dim(1);
+        assertEquals(expected.length, width, where + ": vocabulary width");
+        double scale = 1;
+        for (double v : expected) {
+            scale = Math.max(scale, Math.abs(v));
+        }
+        double worst = 0;
+        int worstAt = -1;
+        for (int i = 0; i < width; i++) {
+            double diff = Math.abs(expected[i] - actual.get(row * width + i));
+            if (diff > worst) {
+                worst = diff;
+                worstAt = i;
+            }
+        }
+        assertTrue(worst <= tolerance * scale, "%s: logit %d differs by %.3g (allowed %.3g)".formatted(where, worstAt, worst, tolerance * scale));
+    }
+}

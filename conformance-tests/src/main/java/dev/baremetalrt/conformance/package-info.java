@@ -1,0 +1,10 @@
+/**
+ * The conformance suite backend authors run, shipped as a normal jar (tests live in {@code src/main}).
+ * This first part holds {@link dev.baremetalrt.conformance.ReferenceLlama}, a float64 Llama forward pass
+ * written for clarity with its own dequantizer ({@link dev.baremetalrt.conformance.ReferenceWeights});
+ * {@link dev.baremetalrt.conformance.BackendReferenceTest}, an abstract JUnit 5 class that compares a
+ * backend with it on synthetic models of every weight type, GQA and non-GQA shapes and several stage
+ * splits; {@link dev.baremetalrt.conformance.SharedModels}, which finds the real test models; and
+ * {@link dev.baremetalrt.conformance.ArchitectureRules}, the module-dependency rules of ARCHITECTURE.md.
+ */
+package dev.baremetalrt.conformance;
