@@ -36,7 +36,8 @@ public final class ArchitectureRules {
 
     public static final ArchRule CLUSTER_DOES_NOT_SEE_SERVER = noClasses().that().resideInAPackage(CLUSTER)
             .should().dependOnClassesThat().resideInAnyPackage(SERVER, CLI, BACKENDS)
-            .as("cluster depends on spi and core, not on the server or a backend");
+            .as("cluster depends on spi and core, not on the server or a backend")
+            .allowEmptyShould(true); // the cluster module does not exist yet
 
     public static final ArchRule SERVER_DOES_NOT_SEE_BACKENDS = noClasses().that().resideInAnyPackage(SERVER, CLI)
             .should().dependOnClassesThat().resideInAPackage(BACKENDS)

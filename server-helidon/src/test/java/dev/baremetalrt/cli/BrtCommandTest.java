@@ -1,0 +1,116 @@
+package dev.baremetalrt.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.baremetalrt.conformance.SharedModels;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class BrtCommandTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void tokenizeReproducesTheLlamaCppVectorsOnAVocabOnlyFile() throws IOException {
+        Path vocab = SharedModels.file("llama-vocab-llamacpp/ggml-vocab-llama-spm.gguf");
+        String inp = Files.readString(SharedModels.file("llama-vocab-llamacpp/ggml-vocab-llama-spm.gguf.inp"), StandardCharsets.UTF_8);
+        List<String> inputs = new ArrayList<>(Arrays.asList(inp.split("\n__ggml_vocab_test__\n", -1)));
+        inputs.removeLast();
+        List<String> outputs = Files.readAllLines(SharedModels.file("llama-vocab-llamacpp/ggml-vocab-llama-spm.gguf.out"), StandardCharsets.UTF_8);
+        assertEquals(46, inputs.size());
+        for (int i = 0; i < inputs.size(); i++) {
+            Cli r = Cli.run("tokenize", "--model", vocab.toString(), "--no-bos", "--", inputs.get(i));
+            assertEquals(0, r.exitCode(), r.err());
+            assertEquals(outputs.get(i).trim(), r.out().trim(), "case " + i + ": '" + inputs.get(i) + "'");
+        }
+    }
+
+    @Test
+    void tokenizeAddsBosAsTheMetadataSays() {
+        Cli r = Cli.run("tokenize", "--model", SharedModels.file("stories260K/stories260K.gguf").toString(), "Once upon a time");
+        assertEquals("1 403 407 261 378", r.out().trim());
+    }
+
+    @Test
+    void generatePrintsTextAndIds() {
+        Cli r = Cli.run("generate", "--model", SharedModels.file("stories260K/stories260K.gguf").toString(), "--prompt", "Once upon a time",
+                "--max-tokens", "60", "--temperature", "0", "--stages", "2", "--print-ids");
+        assertEquals(0, r.exitCode(), r.err());
+        String[] lines = r.out().strip().split("\n");
+        assertTrue(lines[0].startsWith("Once upon a time, there was a little girl named Lily."), lines[0]);
+        assertTrue(lines[lines.length - 1].startsWith("1 403 407 261 378 432 383 286 261"), lines[lines.length - 1]);
+        assertEquals(65, lines[lines.length - 1].split(" ").length);
+        assertTrue(r.err().contains("tok/s"), r.err());
+    }
+
+    @Test
+    void samplingWithASeedIsReproducible() {
+        String model = SharedModels.file("stories260K/stories260K.gguf").toString();
+        Cli a = Cli.run("generate", "--model", model, "--max-tokens", "40", "--temperature", "1.0", "--seed", "133742", "--print-ids", "--quiet");
+        Cli b = Cli.run("generate", "--model", model, "--max-tokens", "40", "--temperature", "1.0", "--seed", "133742", "--print-ids", "--quiet");
+        assertEquals(a.out(), b.out());
+    }
+
+    @Test
+    void synthThenBenchOnATinyModel() {
+        Path model = dir.resolve("tiny.gguf");
+        Cli synth = Cli.run("synth", "--shape", "tiny", "--type", "Q4_0", "--out", model.toString(), "--seed", "3");
+        assertEquals(0, synth.exitCode(), synth.err());
+        Cli bench = Cli.run("bench", "--model", model.toString(), "--prompt-tokens", "16", "--gen-tokens", "4", "--threads", "2", "--bandwidth-mib", "64", "--repeats", "1");
+        assertEquals(0, bench.exitCode(), bench.err());
+        for (String line : List.of("prefill", "decode", "GB/s of weights read", "memory bw", "ratio", "peak mem")) {
+            assertTrue(bench.out().contains(line), "bench prints '" + line + "':\n" + bench.out());
+        }
+    }
+
+    @Test
+    void backendsListsTheCpuBackend() {
+        Cli r = Cli.run("backends");
+        assertEquals(0, r.exitCode());
+        assertTrue(r.out().contains("cpu") && r.out().contains("available"), r.out());
+    }
+
+    @Test
+    void errorsAreOneClearLineAndNonZero() throws IOException {
+        Cli missing = Cli.run("generate", "--model", dir.resolve("nope.gguf").toString());
+        assertEquals(1, missing.exitCode());
+        assertEquals(1, missing.err().strip().lines().count(), missing.err());
+        assertTrue(missing.err().contains("no such file"), missing.err());
+
+        Path garbage = Files.writeString(dir.resolve("garbage.gguf"), "this is not a model");
+        Cli corrupt = Cli.run("generate", "--model", garbage.toString());
+        assertEquals(1, corrupt.exitCode());
+        assertTrue(corrupt.err().contains("bad magic") && corrupt.err().contains("garbage.gguf"), corrupt.err());
+        assertFalse(corrupt.err().contains("\tat "), "no stack trace: " + corrupt.err());
+
+        Cli stages = Cli.run("generate", "--model", SharedModels.file("stories260K/stories260K.gguf").toString(), "--stages", "6");
+        assertEquals(1, stages.exitCode());
+        assertTrue(stages.err().contains("between 1 and 5"), stages.err());
+
+        Cli unknown = Cli.run("generate", "--bogus");
+        assertEquals(2, unknown.exitCode());
+        assertTrue(unknown.err().contains("--help"), unknown.err());
+
+        Cli backend = Cli.run("generate", "--model", SharedModels.file("stories260K/stories260K.gguf").toString(), "--backend", "quantum");
+        assertEquals(1, backend.exitCode());
+        assertTrue(backend.err().contains("no backend 'quantum'") && backend.err().contains("cpu"), backend.err());
+    }
+
+    @Test
+    void everyCommandHasHelp() {
+        for (String command : List.of("demo", "generate", "tokenize", "backends", "synth", "bench")) {
+            Cli r = Cli.run(command, "--help");
+            assertEquals(0, r.exitCode(), command);
+            assertTrue(r.out().contains("Usage: brt " + command), r.out());
+        }
+    }
+}
