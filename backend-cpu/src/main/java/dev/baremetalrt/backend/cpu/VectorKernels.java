@@ -100,16 +100,34 @@ final class VectorKernels {
         return (FloatVector) ByteVector.fromMemorySegment(B, w, at, LE).convertShape(VectorOperators.B2F, F, 0);
     }
 
+    /**
+     * Q8_0 row times x. Two blocks per iteration with separate accumulators, written out inline: with
+     * one accumulator the FMA dependency chain holds a core back while it streams weights from memory
+     * (decode 8.9 vs 11.3 tok/s on tinyllama-1.1b Q8_0, 2 threads); helper methods returning vectors
+     * defeat escape analysis.
+     */
     static float dotQ8(MemorySegment w, long off, float[] x, int xOff, int n) {
-        FloatVector acc = FloatVector.zero(F);
-        for (int b = 0; b < n; b += 32, off += 34) {
-            FloatVector block = FloatVector.zero(F);
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = FloatVector.zero(F);
+        int b = 0;
+        for (; b + 64 <= n; b += 64, off += 68) {
+            FloatVector s0 = FloatVector.zero(F);
+            FloatVector s1 = FloatVector.zero(F);
             for (int j = 0; j < 32; j += L) {
-                block = q8(w, off + 2 + j).fma(FloatVector.fromArray(F, x, xOff + b + j), block);
+                s0 = q8(w, off + 2 + j).fma(FloatVector.fromArray(F, x, xOff + b + j), s0);
+                s1 = q8(w, off + 36 + j).fma(FloatVector.fromArray(F, x, xOff + b + 32 + j), s1);
             }
-            acc = block.fma(FloatVector.broadcast(F, WeightMatrix.f16(w, off)), acc);
+            a0 = s0.fma(FloatVector.broadcast(F, WeightMatrix.f16(w, off)), a0);
+            a1 = s1.fma(FloatVector.broadcast(F, WeightMatrix.f16(w, off + 34)), a1);
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        for (; b < n; b += 32, off += 34) {
+            FloatVector s0 = FloatVector.zero(F);
+            for (int j = 0; j < 32; j += L) {
+                s0 = q8(w, off + 2 + j).fma(FloatVector.fromArray(F, x, xOff + b + j), s0);
+            }
+            a0 = s0.fma(FloatVector.broadcast(F, WeightMatrix.f16(w, off)), a0);
+        }
+        return a0.add(a1).reduceLanes(VectorOperators.ADD);
     }
 
     static void dot4Q8(MemorySegment w, long off, float[] x, int xOff, int stride, int n, float[] out) {
@@ -139,20 +157,36 @@ final class VectorKernels {
     private static final byte LOW = 0x0F;
     private static final byte OFFSET = 8;
 
+    /** Q4_0 row times x, two blocks in flight (see {@link #dotQ8}). */
     static float dotQ4(MemorySegment w, long off, float[] x, int xOff, int n) {
-        FloatVector acc = FloatVector.zero(F);
-        for (int b = 0; b < n; b += 32, off += 18) {
-            FloatVector block = FloatVector.zero(F);
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = FloatVector.zero(F);
+        int b = 0;
+        for (; b + 64 <= n; b += 64, off += 36) {
+            FloatVector s0 = FloatVector.zero(F);
+            FloatVector s1 = FloatVector.zero(F);
+            for (int j = 0; j < 16; j += L) {
+                ByteVector q0 = ByteVector.fromMemorySegment(B, w, off + 2 + j, LE);
+                ByteVector q1 = ByteVector.fromMemorySegment(B, w, off + 20 + j, LE);
+                int at = xOff + b + j;
+                s0 = ((FloatVector) q0.and(LOW).sub(OFFSET).convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, at), s0);
+                s1 = ((FloatVector) q1.and(LOW).sub(OFFSET).convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, at + 32), s1);
+                s0 = ((FloatVector) q0.lanewise(VectorOperators.LSHR, 4).and(LOW).sub(OFFSET).convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, at + 16), s0);
+                s1 = ((FloatVector) q1.lanewise(VectorOperators.LSHR, 4).and(LOW).sub(OFFSET).convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, at + 48), s1);
+            }
+            a0 = s0.fma(FloatVector.broadcast(F, WeightMatrix.f16(w, off)), a0);
+            a1 = s1.fma(FloatVector.broadcast(F, WeightMatrix.f16(w, off + 18)), a1);
+        }
+        for (; b < n; b += 32, off += 18) {
+            FloatVector s0 = FloatVector.zero(F);
             for (int j = 0; j < 16; j += L) {
                 ByteVector q = ByteVector.fromMemorySegment(B, w, off + 2 + j, LE);
-                FloatVector lo = (FloatVector) q.and(LOW).sub(OFFSET).convertShape(VectorOperators.B2F, F, 0);
-                FloatVector hi = (FloatVector) q.lanewise(VectorOperators.LSHR, 4).and(LOW).sub(OFFSET).convertShape(VectorOperators.B2F, F, 0);
-                block = lo.fma(FloatVector.fromArray(F, x, xOff + b + j), block);
-                block = hi.fma(FloatVector.fromArray(F, x, xOff + b + 16 + j), block);
+                s0 = ((FloatVector) q.and(LOW).sub(OFFSET).convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, xOff + b + j), s0);
+                s0 = ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).and(LOW).sub(OFFSET).convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, xOff + b + 16 + j), s0);
             }
-            acc = block.fma(FloatVector.broadcast(F, WeightMatrix.f16(w, off)), acc);
+            a0 = s0.fma(FloatVector.broadcast(F, WeightMatrix.f16(w, off)), a0);
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return a0.add(a1).reduceLanes(VectorOperators.ADD);
     }
 
     static void dot4Q4(MemorySegment w, long off, float[] x, int xOff, int stride, int n, float[] out) {
