@@ -45,7 +45,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  *
  * <p>Rules (the number is in each test's name; what to look at when one fails):
  * <ul>
- *   <li><b>R1</b> logits for a prompt (all positions) and for following decode steps match the float64
+ *   <li><b>R1</b> logits for a 24-token prompt (all positions) and for following decode steps match the float64
  *       reference within {@link #tolerance}: the reference decodes the same stored weights, so only float
  *       rounding may differ. Failing for one type only: that type's dequantization. Failing for stage
  *       splits only: hidden-state hand-over or layer offsets. Failing for GQA only: the KV head mapping.</li>
@@ -63,6 +63,8 @@ public abstract class BackendReferenceTest {
     private static final ModelShape GQA = new ModelShape("test-gqa", 64, 96, 3, 4, 2, 320, 64, 10000f);
     private static final ModelShape MHA = new ModelShape("test-mha", 64, 128, 3, 4, 4, 300, 64, 500000f);
     private static final int[] PROMPT = {1, 17, 260, 299, 5, 42};
+    /** Long enough for a backend's many-position (prefill) path, e.g. the cpu backend's tiled GEMM. */
+    private static final int[] LONG_PROMPT = java.util.stream.IntStream.range(0, 24).map(i -> 1 + (i * 37) % 290).toArray();
     private static final int[] CONTINUATION = {7, 280, 3};
 
     private Path dir;
@@ -122,19 +124,20 @@ public abstract class BackendReferenceTest {
     @MethodSource("cases")
     void r1LogitsMatchReference(String shape, WeightType type, int stages) {
         try (LlamaModel model = open(shape, type); LocalDeployment local = LocalDeployment.load(model, provider(), options(), stages, 64)) {
+            // LONG_PROMPT then CONTINUATION: 27 positions, within the shapes' context of 64
             ReferenceLlama reference = new ReferenceLlama(model);
-            double[][] expected = new double[PROMPT.length][];
-            for (int i = 0; i < PROMPT.length; i++) {
-                expected[i] = reference.next(PROMPT[i]);
+            double[][] expected = new double[LONG_PROMPT.length][];
+            for (int i = 0; i < LONG_PROMPT.length; i++) {
+                expected[i] = reference.next(LONG_PROMPT[i]);
             }
             Pipeline pipeline = local.engine().pipeline();
             pipeline.openSession("r1");
-            TensorPayload logits = pipeline.forward(StepBatch.of(SessionStep.ofTokens("r1", 0, PROMPT, SessionStep.Logits.ALL))).output("r1");
-            assertEquals(PROMPT.length, logits.dim(0), "one row of logits per prompt position");
-            for (int i = 0; i < PROMPT.length; i++) {
+            TensorPayload logits = pipeline.forward(StepBatch.of(SessionStep.ofTokens("r1", 0, LONG_PROMPT, SessionStep.Logits.ALL))).output("r1");
+            assertEquals(LONG_PROMPT.length, logits.dim(0), "one row of logits per prompt position");
+            for (int i = 0; i < LONG_PROMPT.length; i++) {
                 assertClose(expected[i], logits, i, tolerance(type), "prompt position " + i);
             }
-            int position = PROMPT.length;
+            int position = LONG_PROMPT.length;
             for (int token : CONTINUATION) {
                 double[] want = reference.next(token);
                 TensorPayload got = pipeline.forward(StepBatch.of(SessionStep.ofTokens("r1", position++, new int[] {token}, SessionStep.Logits.LAST))).output("r1");
@@ -150,9 +153,10 @@ public abstract class BackendReferenceTest {
             Pipeline p = local.engine().pipeline();
             p.openSession("whole");
             p.openSession("single");
-            TensorPayload whole = p.forward(StepBatch.of(SessionStep.ofTokens("whole", 0, PROMPT, SessionStep.Logits.ALL))).output("whole");
-            for (int i = 0; i < PROMPT.length; i++) {
-                TensorPayload one = p.forward(StepBatch.of(SessionStep.ofTokens("single", i, new int[] {PROMPT[i]}, SessionStep.Logits.LAST))).output("single");
+            int[] prompt = java.util.Arrays.copyOf(LONG_PROMPT, 20);
+            TensorPayload whole = p.forward(StepBatch.of(SessionStep.ofTokens("whole", 0, prompt, SessionStep.Logits.ALL))).output("whole");
+            for (int i = 0; i < prompt.length; i++) {
+                TensorPayload one = p.forward(StepBatch.of(SessionStep.ofTokens("single", i, new int[] {prompt[i]}, SessionStep.Logits.LAST))).output("single");
                 assertClose(toDoubles(one, 0), whole, i, 1e-4, "position " + i);
             }
         }

@@ -240,4 +240,72 @@ final class VectorKernels {
             y[yo + i] += alpha * x[xo + i];
         }
     }
+
+    /**
+     * A 4 x 4 tile of a float GEMM: {@code out[p * outStride + r] = dot(w row r, x row p)} for 4 weight rows
+     * starting at {@code w[wOff]} (row stride {@code n}) and 4 activation rows starting at {@code x[xOff]}
+     * (row stride {@code n}). 16 accumulators, 8 loads per 16 FMAs: bound by the FMA units.
+     */
+    static void gemm4x4(float[] w, int wOff, float[] x, int xOff, int n, float[] out, int outOff, int outStride) {
+        FloatVector c00 = FloatVector.zero(F), c01 = c00, c02 = c00, c03 = c00;
+        FloatVector c10 = c00, c11 = c00, c12 = c00, c13 = c00;
+        FloatVector c20 = c00, c21 = c00, c22 = c00, c23 = c00;
+        FloatVector c30 = c00, c31 = c00, c32 = c00, c33 = c00;
+        int k = 0;
+        for (int upper = F.loopBound(n); k < upper; k += L) {
+            FloatVector w0 = FloatVector.fromArray(F, w, wOff + k);
+            FloatVector w1 = FloatVector.fromArray(F, w, wOff + n + k);
+            FloatVector w2 = FloatVector.fromArray(F, w, wOff + 2 * n + k);
+            FloatVector w3 = FloatVector.fromArray(F, w, wOff + 3 * n + k);
+            FloatVector x0 = FloatVector.fromArray(F, x, xOff + k);
+            c00 = w0.fma(x0, c00);
+            c10 = w1.fma(x0, c10);
+            c20 = w2.fma(x0, c20);
+            c30 = w3.fma(x0, c30);
+            FloatVector x1 = FloatVector.fromArray(F, x, xOff + n + k);
+            c01 = w0.fma(x1, c01);
+            c11 = w1.fma(x1, c11);
+            c21 = w2.fma(x1, c21);
+            c31 = w3.fma(x1, c31);
+            FloatVector x2 = FloatVector.fromArray(F, x, xOff + 2 * n + k);
+            c02 = w0.fma(x2, c02);
+            c12 = w1.fma(x2, c12);
+            c22 = w2.fma(x2, c22);
+            c32 = w3.fma(x2, c32);
+            FloatVector x3 = FloatVector.fromArray(F, x, xOff + 3 * n + k);
+            c03 = w0.fma(x3, c03);
+            c13 = w1.fma(x3, c13);
+            c23 = w2.fma(x3, c23);
+            c33 = w3.fma(x3, c33);
+        }
+        // Written out: an array of vectors would make them escape and be boxed on every iteration.
+        out[outOff] = finish(c00, w, wOff, x, xOff, k, n);
+        out[outOff + 1] = finish(c10, w, wOff + n, x, xOff, k, n);
+        out[outOff + 2] = finish(c20, w, wOff + 2 * n, x, xOff, k, n);
+        out[outOff + 3] = finish(c30, w, wOff + 3 * n, x, xOff, k, n);
+        int o = outOff + outStride;
+        out[o] = finish(c01, w, wOff, x, xOff + n, k, n);
+        out[o + 1] = finish(c11, w, wOff + n, x, xOff + n, k, n);
+        out[o + 2] = finish(c21, w, wOff + 2 * n, x, xOff + n, k, n);
+        out[o + 3] = finish(c31, w, wOff + 3 * n, x, xOff + n, k, n);
+        o += outStride;
+        out[o] = finish(c02, w, wOff, x, xOff + 2 * n, k, n);
+        out[o + 1] = finish(c12, w, wOff + n, x, xOff + 2 * n, k, n);
+        out[o + 2] = finish(c22, w, wOff + 2 * n, x, xOff + 2 * n, k, n);
+        out[o + 3] = finish(c32, w, wOff + 3 * n, x, xOff + 2 * n, k, n);
+        o += outStride;
+        out[o] = finish(c03, w, wOff, x, xOff + 3 * n, k, n);
+        out[o + 1] = finish(c13, w, wOff + n, x, xOff + 3 * n, k, n);
+        out[o + 2] = finish(c23, w, wOff + 2 * n, x, xOff + 3 * n, k, n);
+        out[o + 3] = finish(c33, w, wOff + 3 * n, x, xOff + 3 * n, k, n);
+    }
+
+    /** Lane sum of an accumulator plus the scalar tail [from, n) of the dot product. */
+    private static float finish(FloatVector acc, float[] w, int wOff, float[] x, int xOff, int from, int n) {
+        float sum = acc.reduceLanes(VectorOperators.ADD);
+        for (int t = from; t < n; t++) {
+            sum += w[wOff + t] * x[xOff + t];
+        }
+        return sum;
+    }
 }

@@ -58,6 +58,19 @@ class StoriesReferenceTest {
         assertArrayEquals(Reference.load().sequence(201), greedy(F32, "", 200, stages).tokens());
     }
 
+    /** A 40-token prompt goes through the many-position (tiled GEMM) path in one call; the rest must follow exactly. */
+    @ParameterizedTest(name = "prefill of 40 reference ids, then greedy continues the reference: {0} stage(s)")
+    @ValueSource(ints = {1, 3})
+    void longPrefillContinuesTheReference(int stages) {
+        int[] expected = Reference.load().sequence(201);
+        try (LlamaModel model = LlamaModel.open(SharedModels.file(F32));
+             LocalDeployment local = LocalDeployment.load(model, new CpuBackendProvider(), BackendOptions.withThreads(2), stages, 512)) {
+            int[] prompt = Arrays.copyOf(expected, 40);
+            GenerationResult result = local.engine().generate(new GenerationRequest(prompt, 161, SamplingParams.greedy()), TokenSink.discard());
+            assertArrayEquals(expected, result.tokens());
+        }
+    }
+
     @Test
     void textDecodesAsInReference() {
         GenerationResult result = greedy(F32, "", 200, 2);
