@@ -82,6 +82,8 @@ final class BenchCommand implements Callable<Integer> {
             double[] steps = decode(pipeline, "decode", new int[] {1}, genTokens);
             double prefillSeconds = median(prefill);
             double stepSeconds = median(steps);
+            String rss = peakRss(); // before the bandwidth buffer below adds to it
+            long heap = peakHeap();
             double bandwidth = MemoryBandwidth.measure((long) bandwidthMib << 20, threadCount, 5);
             double decodeGBs = bytesPerToken / stepSeconds / 1e9;
             double prefillTokS = promptTokens / prefillSeconds;
@@ -92,7 +94,7 @@ final class BenchCommand implements Callable<Integer> {
             out.printf("decode     %.2f GB/s of weights read%n", decodeGBs);
             out.printf("memory bw  %.2f GB/s (parallel streaming read of %d MiB, %d threads, median of 5)%n", bandwidth, bandwidthMib, threadCount);
             out.printf("ratio      decode/bandwidth %.0f%%, prefill/decode per token %.1fx%n", 100 * decodeGBs / bandwidth, prefillTokS / decodeTokS);
-            out.printf("peak mem   RSS %s, heap %.0f MiB%n", peakRss(), peakHeap() / 1048576.0);
+            out.printf("peak mem   RSS %s (mapped weights included), heap %.0f MiB%n", rss, heap / 1048576.0);
         }
         out.flush();
         return 0;
