@@ -17,6 +17,8 @@ import java.util.logging.Logger;
 /** The open {@code cpu} backend: one worker pool shared by all its shards. */
 final class CpuBackend implements Backend {
     private static final Logger LOG = Logger.getLogger(CpuBackend.class.getName());
+    /** Most sessions in one forward call (declared in the capabilities, enforced by the shards). */
+    static final int MAX_BATCH_SESSIONS = 64;
     static final Set<WeightType> WEIGHT_TYPES = EnumSet.of(WeightType.F32, WeightType.F16, WeightType.BF16, WeightType.Q8_0, WeightType.Q4_0);
 
     private final Parallel parallel;
@@ -36,7 +38,7 @@ final class CpuBackend implements Backend {
 
     @Override
     public BackendCapabilities capabilities() {
-        return new BackendCapabilities(WEIGHT_TYPES, true, 64, List.of(device));
+        return new BackendCapabilities(WEIGHT_TYPES, true, MAX_BATCH_SESSIONS, List.of(device));
     }
 
     int threads() {

@@ -107,6 +107,10 @@ final class CpuShard implements Shard {
     public synchronized StepResult forward(StepBatch batch) {
         ensureOpen();
         List<SessionStep> steps = batch.steps();
+        if (steps.size() > CpuBackend.MAX_BATCH_SESSIONS) {
+            throw new SessionException("%s: a batch of %d sessions exceeds the cpu backend's limit of %d"
+                    .formatted(spec.describe(), steps.size(), CpuBackend.MAX_BATCH_SESSIONS));
+        }
         KvCache[] caches = new KvCache[steps.size()];
         for (int s = 0; s < steps.size(); s++) {
             caches[s] = validate(steps.get(s));
@@ -151,7 +155,7 @@ final class CpuShard implements Shard {
             throw new SessionException("%s: %d + %d positions exceed the context capacity of %d".formatted(where, cache.length, step.positions(), spec.contextCapacity()));
         }
         if (spec.embedding()) {
-            if (step.tokens() == null) {
+            if (step.hidden() != null) {
                 throw new SessionException(where + ": the first stage needs token ids, got hidden states");
             }
             for (int i = 0; i < step.positions(); i++) {
