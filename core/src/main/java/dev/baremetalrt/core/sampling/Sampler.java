@@ -115,13 +115,17 @@ public final class Sampler {
     private void selectTop(float[] logits, int k) {
         int n = logits.length;
         if (k == n) {
-            Integer[] boxed = new Integer[n];
+            // One primitive sort of (logit, id) packed in a long: high half orders by logit, low half puts
+            // the lower id last among equal logits, so reading from the end gives the wanted order.
+            long[] keys = new long[n];
             for (int i = 0; i < n; i++) {
-                boxed[i] = i;
+                int bits = Float.floatToIntBits(logits[i]);
+                int sortable = bits ^ ((bits >> 31) & 0x7FFFFFFF);
+                keys[i] = ((long) sortable << 32) | (0xFFFFFFFFL - i);
             }
-            Arrays.sort(boxed, (a, b) -> logits[a] != logits[b] ? Float.compare(logits[b], logits[a]) : Integer.compare(a, b));
+            Arrays.sort(keys);
             for (int i = 0; i < n; i++) {
-                order[i] = boxed[i];
+                order[i] = (int) (0xFFFFFFFFL - (keys[n - 1 - i] & 0xFFFFFFFFL));
             }
             return;
         }

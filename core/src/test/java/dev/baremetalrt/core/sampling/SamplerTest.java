@@ -72,6 +72,18 @@ class SamplerTest {
     }
 
     @Test
+    void withoutTopKTheFullOrderIsUsedAndTiesGoToTheLowerId() {
+        float[] l = new float[1000];
+        l[500] = 5f;
+        l[7] = 5f; // tie with 500: the lower id comes first
+        l[3] = -1f;
+        Sampler s = new Sampler(SamplingParams.builder().temperature(0.01f).topK(0).topP(0.01f).minP(0).seed(4).build());
+        for (int i = 0; i < 20; i++) {
+            assertEquals(7, s.sample(l.clone(), new int[0], 0, 0), "top-p keeps only the first of the sorted candidates");
+        }
+    }
+
+    @Test
     void minPAndTopPDropUnlikelyTokens() {
         float[] l = new float[10];
         l[4] = 10;
