@@ -1,6 +1,5 @@
 package dev.baremetalrt.cli;
 
-import dev.baremetalrt.core.gguf.GgufFile;
 import dev.baremetalrt.core.tokenizer.Tokenizer;
 import dev.baremetalrt.core.tokenizer.Tokenizers;
 import java.nio.file.Path;
@@ -15,7 +14,7 @@ import picocli.CommandLine.Parameters;
 @Command(name = "tokenize", mixinStandardHelpOptions = true,
         description = "Print the token ids of TEXT, space-separated. Put -- before text that starts with '-'.")
 final class TokenizeCommand implements Callable<Integer> {
-    @Option(names = "--model", required = true, description = "Model or vocabulary file (GGUF; tensors not needed).")
+    @Option(names = "--model", required = true, description = "GGUF file (tensors not needed) or a directory with tokenizer.json.")
     Path model;
 
     @Option(names = "--no-bos", description = "Do not add BOS, whatever the model's metadata says.")
@@ -32,19 +31,17 @@ final class TokenizeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        try (GgufFile gguf = GgufFile.open(model)) {
-            Tokenizer tokenizer = Tokenizers.fromGguf(gguf);
-            int[] ids = tokenizer.encode(text, !noBos && tokenizer.addBosByDefault());
-            java.io.PrintWriter out = spec.commandLine().getOut();
-            if (pieces) {
-                for (int id : ids) {
-                    out.println(id + "\t" + tokenizer.tokenText(id));
-                }
-            } else {
-                out.println(Arrays.stream(ids).mapToObj(Integer::toString).collect(Collectors.joining(" ")));
+        Tokenizer tokenizer = Tokenizers.open(model);
+        int[] ids = tokenizer.encode(text, !noBos && tokenizer.addBosByDefault());
+        java.io.PrintWriter out = spec.commandLine().getOut();
+        if (pieces) {
+            for (int id : ids) {
+                out.println(id + "\t" + tokenizer.tokenText(id));
             }
-            out.flush();
+        } else {
+            out.println(Arrays.stream(ids).mapToObj(Integer::toString).collect(Collectors.joining(" ")));
         }
+        out.flush();
         return 0;
     }
 }

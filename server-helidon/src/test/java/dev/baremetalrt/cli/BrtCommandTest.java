@@ -35,6 +35,20 @@ class BrtCommandTest {
     }
 
     @Test
+    void tokenizeReadsATokenizerOnlyDirectory() throws IOException {
+        Path dir = SharedModels.file("llama3-tokenizer");
+        String inp = Files.readString(SharedModels.file("llama-vocab-llamacpp/ggml-vocab-llama-bpe.gguf.inp"), StandardCharsets.UTF_8);
+        List<String> inputs = new ArrayList<>(Arrays.asList(inp.split("\n__ggml_vocab_test__\n", -1)));
+        inputs.removeLast();
+        List<String> outputs = Files.readAllLines(SharedModels.file("llama-vocab-llamacpp/ggml-vocab-llama-bpe.gguf.out"), StandardCharsets.UTF_8);
+        for (int i = 0; i < inputs.size(); i++) {
+            Cli r = Cli.run("tokenize", "--model", dir.toString(), "--no-bos", "--", inputs.get(i));
+            assertEquals(0, r.exitCode(), r.err());
+            assertEquals(outputs.get(i).trim(), r.out().trim(), "case " + i);
+        }
+    }
+
+    @Test
     void tokenizeAddsBosAsTheMetadataSays() {
         Cli r = Cli.run("tokenize", "--model", SharedModels.file("stories260K/stories260K.gguf").toString(), "Once upon a time");
         assertEquals("1 403 407 261 378", r.out().trim());

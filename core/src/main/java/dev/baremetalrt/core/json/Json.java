@@ -239,12 +239,10 @@ public final class Json {
         }
         String s = text.substring(start, pos);
         try {
-            if (integral) {
-                if (s.length() > 19) {
-                    throw error("integer " + s + " is out of range");
-                }
+            if (integral && s.length() <= 18) {
                 return Long.parseLong(s);
             }
+            // Larger integers (e.g. model_max_length = 1e30 in real tokenizer configs) are kept as doubles.
             double d = Double.parseDouble(s);
             if (Double.isInfinite(d)) {
                 throw error("number " + s + " is out of range");

@@ -8,6 +8,22 @@ public final class Tokenizers {
     private Tokenizers() {}
 
     /**
+     * The tokenizer of a model path: a GGUF file (vocab-only files work), or a directory with a Hugging Face
+     * {@code tokenizer.json} (a directory holding only tokenizer files is enough).
+     */
+    public static Tokenizer open(java.nio.file.Path path) {
+        if (java.nio.file.Files.isDirectory(path)) {
+            if (!HfTokenizers.present(path)) {
+                throw new ModelException("directory %s has no tokenizer.json".formatted(path));
+            }
+            return HfTokenizers.load(path);
+        }
+        try (GgufFile gguf = GgufFile.open(path)) {
+            return fromGguf(gguf);
+        }
+    }
+
+    /**
      * The tokenizer from GGUF metadata ({@code tokenizer.ggml.*}). Works on vocab-only files.
      *
      * @throws ModelException when the file has no vocabulary or uses a tokenizer model not supported yet
