@@ -2,7 +2,7 @@ package dev.baremetalrt.cli;
 
 import dev.baremetalrt.core.engine.LocalDeployment;
 import dev.baremetalrt.core.engine.Pipeline;
-import dev.baremetalrt.core.model.LlamaModel;
+import dev.baremetalrt.core.model.Model;
 import dev.baremetalrt.spi.SessionStep;
 import dev.baremetalrt.spi.StepBatch;
 import java.lang.management.ManagementFactory;
@@ -21,7 +21,7 @@ import picocli.CommandLine.Option;
         description = {"Measure prefill tok/s, decode tok/s, peak memory, and decode as effective GB/s of weights read,",
                 "next to this machine's memory read bandwidth measured in the same run. Figures are medians over repeats."})
 final class BenchCommand implements Callable<Integer> {
-    @Option(names = "--model", required = true, description = "Model file (GGUF).")
+    @Option(names = "--model", required = true, description = "Model: a GGUF file or a Hugging Face directory (config.json, safetensors, tokenizer.json).")
     Path model;
 
     @Option(names = "--prompt-tokens", description = "Prompt length for the prefill measurement (default: ${DEFAULT-VALUE}).", defaultValue = "128")
@@ -57,7 +57,7 @@ final class BenchCommand implements Callable<Integer> {
         options.backend = "cpu";
         options.threads = threadCount;
         options.context = promptTokens + genTokens + 8;
-        try (LlamaModel m = ModelOptions.open(model); LocalDeployment local = options.deploy(m)) {
+        try (Model m = ModelOptions.open(model); LocalDeployment local = options.deploy(m)) {
             int vocab = m.config().vocabSize();
             long layerBytes = 0;
             for (int l = 0; l < m.config().layerCount(); l++) {

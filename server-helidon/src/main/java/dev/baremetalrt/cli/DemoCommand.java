@@ -1,7 +1,7 @@
 package dev.baremetalrt.cli;
 
 import dev.baremetalrt.core.engine.LocalDeployment;
-import dev.baremetalrt.core.model.LlamaModel;
+import dev.baremetalrt.core.model.Model;
 import dev.baremetalrt.core.synth.ModelShape;
 import dev.baremetalrt.core.synth.SyntheticModelGenerator;
 import dev.baremetalrt.spi.Settings;
@@ -59,7 +59,7 @@ final class DemoCommand implements Callable<Integer> {
         options.threads = threads;
         options.context = 4096;
         java.io.PrintWriter err = spec.commandLine().getErr();
-        try (LlamaModel m = ModelOptions.open(path); LocalDeployment local = options.deploy(m)) {
+        try (Model m = ModelOptions.open(path); LocalDeployment local = options.deploy(m)) {
             err.printf("BareMetalRT demo: %s (%s, %s)%n", m.modelId(), m.config().summary(), m.dominantType());
             err.println(local.plan().describe());
             if (synthetic) {

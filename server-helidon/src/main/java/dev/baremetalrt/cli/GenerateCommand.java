@@ -4,7 +4,7 @@ import dev.baremetalrt.core.engine.GenerationRequest;
 import dev.baremetalrt.core.engine.GenerationResult;
 import dev.baremetalrt.core.engine.LocalDeployment;
 import dev.baremetalrt.core.engine.TokenSink;
-import dev.baremetalrt.core.model.LlamaModel;
+import dev.baremetalrt.core.model.Model;
 import dev.baremetalrt.core.sampling.SamplingParams;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -22,7 +22,7 @@ import picocli.CommandLine.Option;
         description = {"Generate text from a prompt and stream it to stdout; statistics go to stderr.",
                 "BOS is added as the model's metadata says. --temperature 0 is greedy."})
 final class GenerateCommand implements Callable<Integer> {
-    @Option(names = "--model", required = true, description = "Model file (GGUF).")
+    @Option(names = "--model", required = true, description = "Model: a GGUF file or a Hugging Face directory (config.json, safetensors, tokenizer.json).")
     Path model;
 
     @Option(names = "--prompt", description = "Prompt text (default: empty, i.e. BOS only).", defaultValue = "")
@@ -48,14 +48,14 @@ final class GenerateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        try (LlamaModel m = ModelOptions.open(model); LocalDeployment local = deployment.deploy(m)) {
+        try (Model m = ModelOptions.open(model); LocalDeployment local = deployment.deploy(m)) {
             run(m, local, prompt, maxTokens, sampling.toParams(), printIds, quiet, spec.commandLine().getOut(), spec.commandLine().getErr());
         }
         return 0;
     }
 
     /** Streams one generation: prompt then completion on stdout, statistics on stderr. */
-    static GenerationResult run(LlamaModel model, LocalDeployment local, String prompt, int maxTokens, SamplingParams params,
+    static GenerationResult run(Model model, LocalDeployment local, String prompt, int maxTokens, SamplingParams params,
                                 boolean printIds, boolean quiet, PrintWriter out, PrintWriter err) {
         int[] ids = model.tokenizer().encode(prompt);
         if (ids.length == 0) {

@@ -2,7 +2,7 @@ package dev.baremetalrt.cli;
 
 import dev.baremetalrt.core.engine.Backends;
 import dev.baremetalrt.core.engine.LocalDeployment;
-import dev.baremetalrt.core.model.LlamaModel;
+import dev.baremetalrt.core.model.Model;
 import dev.baremetalrt.spi.BackendOptions;
 import dev.baremetalrt.spi.BackendProvider;
 import dev.baremetalrt.spi.BrtException;
@@ -25,7 +25,7 @@ final class ModelOptions {
     int context;
 
     /** Opens the backend and loads the model split into stages. */
-    LocalDeployment deploy(LlamaModel model) {
+    LocalDeployment deploy(Model model) {
         BackendProvider provider = Backends.find(backend);
         ProbeResult probe = provider.probe();
         if (!probe.available()) {
@@ -34,7 +34,8 @@ final class ModelOptions {
         return LocalDeployment.load(model, provider, BackendOptions.withThreads(threads), stages, context);
     }
 
-    static LlamaModel open(Path path) {
-        return LlamaModel.open(path);
+    /** A GGUF file or a Hugging Face directory. */
+    static Model open(Path path) {
+        return dev.baremetalrt.core.model.Models.open(path);
     }
 }

@@ -67,6 +67,16 @@ class BrtCommandTest {
     }
 
     @Test
+    void generateRunsAHuggingFaceDirectory() {
+        Cli r = Cli.run("generate", "--model", SharedModels.file("stories260K-hf-derived").toString(), "--max-tokens", "200",
+                "--temperature", "0", "--print-ids", "--quiet");
+        assertEquals(0, r.exitCode(), r.err());
+        String[] lines = r.out().strip().split("\n");
+        assertTrue(lines[0].startsWith("Once upon a time, there was a little girl named Lily."), lines[0]);
+        assertEquals(201, lines[lines.length - 1].split(" ").length);
+    }
+
+    @Test
     void samplingWithASeedIsReproducible() {
         String model = SharedModels.file("stories260K/stories260K.gguf").toString();
         Cli a = Cli.run("generate", "--model", model, "--max-tokens", "40", "--temperature", "1.0", "--seed", "133742", "--print-ids", "--quiet");

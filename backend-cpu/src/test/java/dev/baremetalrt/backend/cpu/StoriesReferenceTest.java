@@ -13,6 +13,8 @@ import dev.baremetalrt.core.engine.LocalDeployment;
 import dev.baremetalrt.core.engine.Pipeline;
 import dev.baremetalrt.core.engine.TokenSink;
 import dev.baremetalrt.core.model.LlamaModel;
+import dev.baremetalrt.core.model.Model;
+import dev.baremetalrt.core.model.Models;
 import dev.baremetalrt.core.sampling.SamplingParams;
 import dev.baremetalrt.spi.BackendOptions;
 import dev.baremetalrt.spi.SessionStep;
@@ -29,7 +31,7 @@ class StoriesReferenceTest {
     private static final String PROMPT = "Once upon a time";
 
     private static GenerationResult greedy(String file, String prompt, int maxTokens, int stages) {
-        try (LlamaModel model = LlamaModel.open(SharedModels.file(file));
+        try (Model model = Models.open(SharedModels.file(file));
              LocalDeployment local = LocalDeployment.load(model, new CpuBackendProvider(), BackendOptions.withThreads(2), stages, 512)) {
             int[] ids = model.tokenizer().encode(prompt);
             return local.engine().generate(new GenerationRequest(ids, maxTokens, SamplingParams.greedy()), TokenSink.discard());
@@ -37,7 +39,7 @@ class StoriesReferenceTest {
     }
 
     @ParameterizedTest(name = "greedy from BOS, 200 positions: {0}")
-    @ValueSource(strings = {F32, "stories260K-gguf-derived/stories260K-F16.gguf"})
+    @ValueSource(strings = {F32, "stories260K-gguf-derived/stories260K-F16.gguf", "stories260K-hf-derived"})
     void greedyFromBosMatchesReference(String file) {
         int[] expected = Reference.load().sequence(201);
         GenerationResult result = greedy(file, "", 200, 1);

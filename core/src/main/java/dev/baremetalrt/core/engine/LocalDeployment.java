@@ -2,7 +2,7 @@ package dev.baremetalrt.core.engine;
 
 import static java.util.Objects.requireNonNull;
 
-import dev.baremetalrt.core.model.LlamaModel;
+import dev.baremetalrt.core.model.Model;
 import dev.baremetalrt.spi.Backend;
 import dev.baremetalrt.spi.BackendOptions;
 import dev.baremetalrt.spi.BackendProvider;
@@ -43,7 +43,7 @@ public final class LocalDeployment implements AutoCloseable {
      *
      * @param contextCapacity most positions per session (at most the model's context length)
      */
-    public static LocalDeployment load(LlamaModel model, BackendProvider provider, BackendOptions options, int stages, int contextCapacity) {
+    public static LocalDeployment load(Model model, BackendProvider provider, BackendOptions options, int stages, int contextCapacity) {
         requireNonNull(model, "model is null");
         int layers = model.config().layerCount();
         if (stages < 1 || stages > layers) {

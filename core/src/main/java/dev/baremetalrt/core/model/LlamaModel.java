@@ -8,7 +8,6 @@ import dev.baremetalrt.core.tokenizer.Tokenizer;
 import dev.baremetalrt.core.tokenizer.Tokenizers;
 import dev.baremetalrt.spi.ModelConfig;
 import dev.baremetalrt.spi.TensorNames;
-import dev.baremetalrt.spi.WeightSource;
 import dev.baremetalrt.spi.WeightTensor;
 import dev.baremetalrt.spi.WeightType;
 import java.nio.file.Path;
@@ -20,7 +19,7 @@ import java.util.Optional;
  * Opening checks that every tensor the decoder needs exists with the shape the hyperparameters imply, so
  * a bad file fails here with the tensor's name rather than inside a backend.
  */
-public final class LlamaModel implements WeightSource, AutoCloseable {
+public final class LlamaModel implements Model {
     private final String modelId;
     private final GgufFile gguf;
     private final ModelConfig config;
@@ -106,6 +105,7 @@ public final class LlamaModel implements WeightSource, AutoCloseable {
         return config;
     }
 
+    @Override
     public Tokenizer tokenizer() {
         return tokenizer;
     }
@@ -114,6 +114,7 @@ public final class LlamaModel implements WeightSource, AutoCloseable {
         return gguf;
     }
 
+    @Override
     public Path path() {
         return gguf.path();
     }
@@ -125,35 +126,6 @@ public final class LlamaModel implements WeightSource, AutoCloseable {
             return Optional.empty();
         }
         return Optional.of(new WeightTensor(name, info.type(), info.shape(), gguf.tensorData(info)));
-    }
-
-    /** Bytes of weights one decoder layer reads per token. */
-    public long layerWeightBytes(int layer) {
-        long sum = 0;
-        for (String n : new String[] {TensorNames.attnNorm(layer), TensorNames.attnQ(layer), TensorNames.attnK(layer),
-                TensorNames.attnV(layer), TensorNames.attnOutput(layer), TensorNames.ffnNorm(layer),
-                TensorNames.ffnGate(layer), TensorNames.ffnUp(layer), TensorNames.ffnDown(layer)}) {
-            sum += gguf.tensors().get(n).byteSize();
-        }
-        return sum;
-    }
-
-    /** Bytes of the output head (the embedding when tied) plus the final norm. */
-    public long headWeightBytes() {
-        GgufTensorInfo out = gguf.tensors().getOrDefault(TensorNames.OUTPUT, gguf.tensors().get(TensorNames.TOKEN_EMBEDDING));
-        return out.byteSize() + gguf.tensors().get(TensorNames.OUTPUT_NORM).byteSize();
-    }
-
-    /** Bytes of the token embedding table. */
-    public long embeddingBytes() {
-        return gguf.tensors().get(TensorNames.TOKEN_EMBEDDING).byteSize();
-    }
-
-    /** The weight type most of the model's matrices use (for summaries). */
-    public WeightType dominantType() {
-        return gguf.tensors().values().stream()
-                .collect(java.util.stream.Collectors.groupingBy(GgufTensorInfo::type, java.util.stream.Collectors.summingLong(GgufTensorInfo::byteSize)))
-                .entrySet().stream().max(java.util.Map.Entry.comparingByValue()).map(java.util.Map.Entry::getKey).orElse(WeightType.F32);
     }
 
     @Override
