@@ -22,6 +22,8 @@ import java.util.regex.PatternSyntaxException;
  * the config (else from the post-processor). Anything else is refused with the file and the part named.
  */
 public final class HfTokenizers {
+    /** Llama 3's pre-tokenizer regex (llama.cpp's {@code llama-bpe}). */
+    static final String LLAMA3_SPLIT = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
     /** GPT-2's pre-tokenizer regex, used by ByteLevel with {@code use_regex}. */
     static final String GPT2_SPLIT = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
 
@@ -194,7 +196,7 @@ public final class HfTokenizers {
         return List.of(node);
     }
 
-    private static Pattern compile(String regex) {
+    static Pattern compile(String regex) {
         try {
             return Pattern.compile(regex, Pattern.UNICODE_CHARACTER_CLASS);
         } catch (PatternSyntaxException e) {

@@ -39,6 +39,39 @@ class HfTokenizersTest {
         assertArrayEquals(new int[] {9906, 11, 1917, 0}, t.encode("Hello, world!", false));
     }
 
+    /** The same vocabulary as GGUF metadata (tokenizer.ggml.model=gpt2, pre=llama-bpe) goes through the same code. */
+    @Test
+    void ggufByteLevelBpeReproducesTheLlama3Vectors() {
+        BpeTokenizer hf = HfTokenizers.load(TestModels.file("llama3-tokenizer"));
+        java.util.Map<String, Object> root = HfTokenizers.readObject(TestModels.file("llama3-tokenizer/tokenizer.json"));
+        java.util.Map<?, ?> model = (java.util.Map<?, ?>) root.get("model");
+        String[] merges = ((List<?>) model.get("merges")).stream().map(Object::toString).toArray(String[]::new);
+        String[] tokens = new String[hf.vocabSize()];
+        int[] types = new int[tokens.length];
+        for (int i = 0; i < tokens.length; i++) {
+            tokens[i] = hf.tokenText(i);
+            types[i] = i >= 128000 ? SentencePieceTokenizer.TYPE_CONTROL : SentencePieceTokenizer.TYPE_NORMAL;
+        }
+        Path file = dir.resolve("llama3-vocab.gguf");
+        new dev.baremetalrt.core.gguf.GgufWriter()
+                .putString("general.architecture", "llama")
+                .putString("tokenizer.ggml.model", "gpt2")
+                .putString("tokenizer.ggml.pre", "llama-bpe")
+                .putStrings("tokenizer.ggml.tokens", tokens)
+                .putInt32s("tokenizer.ggml.token_type", types)
+                .putStrings("tokenizer.ggml.merges", merges)
+                .putUInt32("tokenizer.ggml.bos_token_id", 128000)
+                .putUInt32("tokenizer.ggml.eos_token_id", 128001)
+                .write(file);
+        Tokenizer gguf = Tokenizers.open(file);
+        assertTrue(gguf.addBosByDefault());
+        TokenizerVectors v = TokenizerVectors.load("llama-vocab-llamacpp/ggml-vocab-llama-bpe.gguf");
+        for (int i = 0; i < v.inputs().size(); i++) {
+            assertArrayEquals(v.outputs().get(i), gguf.encode(v.inputs().get(i), false), "case " + i);
+        }
+        assertEquals("", new String(gguf.pieceBytes(128000), java.nio.charset.StandardCharsets.UTF_8), "control tokens decode to nothing");
+    }
+
     @Test
     void storiesTokenizerJsonAgreesWithItsGguf() throws IOException {
         BpeTokenizer hf = HfTokenizers.load(TestModels.file("stories260K-hf-derived"));
