@@ -51,6 +51,12 @@ public final class TensorNames {
         return block(layer, "ffn_down");
     }
 
+    /** The nine tensors of one decoder layer, in a fixed order (norms, attention, feed-forward). */
+    public static java.util.List<String> layerTensors(int layer) {
+        return java.util.List.of(attnNorm(layer), attnQ(layer), attnK(layer), attnV(layer), attnOutput(layer),
+                ffnNorm(layer), ffnGate(layer), ffnUp(layer), ffnDown(layer));
+    }
+
     private static String block(int layer, String name) {
         if (layer < 0) {
             throw new IllegalArgumentException("layer must be >= 0, got " + layer);

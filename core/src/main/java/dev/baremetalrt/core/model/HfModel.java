@@ -185,25 +185,7 @@ public final class HfModel implements Model {
     }
 
     private void checkTensors() {
-        int dim = config.dim();
-        int kv = config.kvDim();
-        int ffn = config.ffnDim();
-        expect(TensorNames.TOKEN_EMBEDDING, dim, config.vocabSize());
-        expect(TensorNames.OUTPUT_NORM, dim);
-        if (!tiedEmbeddings) {
-            expect(TensorNames.OUTPUT, dim, config.vocabSize());
-        }
-        for (int l = 0; l < config.layerCount(); l++) {
-            expect(TensorNames.attnNorm(l), dim);
-            expect(TensorNames.attnQ(l), dim, dim);
-            expect(TensorNames.attnK(l), dim, kv);
-            expect(TensorNames.attnV(l), dim, kv);
-            expect(TensorNames.attnOutput(l), dim, dim);
-            expect(TensorNames.ffnNorm(l), dim);
-            expect(TensorNames.ffnGate(l), dim, ffn);
-            expect(TensorNames.ffnUp(l), dim, ffn);
-            expect(TensorNames.ffnDown(l), ffn, dim);
-        }
+        LlamaLayout.expectedShapes(config, !tiedEmbeddings).forEach(this::expect);
     }
 
     private void expect(String canonical, long... ggufShape) {

@@ -59,26 +59,7 @@ public final class LlamaModel implements Model {
     }
 
     private void checkTensors() {
-        int dim = config.dim();
-        int kvDim = config.kvDim();
-        int ffn = config.ffnDim();
-        int vocab = config.vocabSize();
-        expect(TensorNames.TOKEN_EMBEDDING, dim, vocab);
-        expect(TensorNames.OUTPUT_NORM, dim);
-        if (gguf.tensors().containsKey(TensorNames.OUTPUT)) {
-            expect(TensorNames.OUTPUT, dim, vocab);
-        }
-        for (int l = 0; l < config.layerCount(); l++) {
-            expect(TensorNames.attnNorm(l), dim);
-            expect(TensorNames.attnQ(l), dim, dim);
-            expect(TensorNames.attnK(l), dim, kvDim);
-            expect(TensorNames.attnV(l), dim, kvDim);
-            expect(TensorNames.attnOutput(l), dim, dim);
-            expect(TensorNames.ffnNorm(l), dim);
-            expect(TensorNames.ffnGate(l), dim, ffn);
-            expect(TensorNames.ffnUp(l), dim, ffn);
-            expect(TensorNames.ffnDown(l), ffn, dim);
-        }
+        LlamaLayout.expectedShapes(config, gguf.tensors().containsKey(TensorNames.OUTPUT)).forEach(this::expect);
     }
 
     private void expect(String name, long... shape) {

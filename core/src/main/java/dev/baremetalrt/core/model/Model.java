@@ -25,9 +25,7 @@ public interface Model extends WeightSource, AutoCloseable {
     /** Bytes of weights one decoder layer reads per token. */
     default long layerWeightBytes(int layer) {
         long sum = 0;
-        for (String n : new String[] {TensorNames.attnNorm(layer), TensorNames.attnQ(layer), TensorNames.attnK(layer),
-                TensorNames.attnV(layer), TensorNames.attnOutput(layer), TensorNames.ffnNorm(layer),
-                TensorNames.ffnGate(layer), TensorNames.ffnUp(layer), TensorNames.ffnDown(layer)}) {
+        for (String n : TensorNames.layerTensors(layer)) {
             sum += requireTensor(n).data().byteSize();
         }
         return sum;

@@ -34,8 +34,7 @@ public final class ModelChecksums {
             names.add(TensorNames.TOKEN_EMBEDDING);
         }
         for (int l = layers.start(); l < layers.end(); l++) {
-            names.addAll(List.of(TensorNames.attnNorm(l), TensorNames.attnQ(l), TensorNames.attnK(l), TensorNames.attnV(l),
-                    TensorNames.attnOutput(l), TensorNames.ffnNorm(l), TensorNames.ffnGate(l), TensorNames.ffnUp(l), TensorNames.ffnDown(l)));
+            names.addAll(TensorNames.layerTensors(l));
         }
         if (head) {
             names.add(TensorNames.OUTPUT_NORM);

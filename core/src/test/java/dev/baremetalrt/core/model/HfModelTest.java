@@ -39,8 +39,7 @@ class HfModelTest {
             assertTrue(hf.tensor(TensorNames.OUTPUT).isEmpty(), "tied embeddings: no separate head");
             List<String> names = new ArrayList<>(List.of(TensorNames.TOKEN_EMBEDDING, TensorNames.OUTPUT_NORM));
             for (int l = 0; l < 5; l++) {
-                names.addAll(List.of(TensorNames.attnNorm(l), TensorNames.attnQ(l), TensorNames.attnK(l), TensorNames.attnV(l),
-                        TensorNames.attnOutput(l), TensorNames.ffnNorm(l), TensorNames.ffnGate(l), TensorNames.ffnUp(l), TensorNames.ffnDown(l)));
+                names.addAll(TensorNames.layerTensors(l));
             }
             for (String name : names) {
                 WeightTensor a = hf.requireTensor(name);
