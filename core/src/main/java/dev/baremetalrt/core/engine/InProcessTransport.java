@@ -25,11 +25,6 @@ public final class InProcessTransport implements Transport {
         shards.put(requireNonNull(stage, "stage is null"), requireNonNull(shard, "shard is null"));
     }
 
-    /** Stops routing a stage; returns its shard, if any. */
-    public Shard unbind(ShardPlan.Stage stage) {
-        return shards.remove(stage);
-    }
-
     private Shard shard(ShardPlan.Stage stage) {
         Shard shard = shards.get(stage);
         if (shard == null) {

@@ -85,10 +85,6 @@ public final class LocalDeployment implements AutoCloseable {
         return backend;
     }
 
-    public List<Shard> shards() {
-        return shards;
-    }
-
     @Override
     public void close() {
         shards.forEach(Shard::close);

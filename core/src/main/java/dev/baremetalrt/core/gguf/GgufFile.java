@@ -7,7 +7,6 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.channels.FileChannel;
-import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -315,11 +314,6 @@ public final class GgufFile implements AutoCloseable {
     /** The bytes of a tensor (a slice of the mapping, valid until {@link #close()}). */
     public MemorySegment tensorData(GgufTensorInfo tensor) {
         return mapping.asSlice(tensor.fileOffset(), tensor.byteSize());
-    }
-
-    /** The whole mapping (read-only). */
-    public MemorySegment mapping() {
-        return mapping;
     }
 
     public Optional<Object> value(String key) {

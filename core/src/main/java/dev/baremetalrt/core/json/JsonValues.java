@@ -11,10 +11,6 @@ import java.util.Optional;
 public final class JsonValues {
     private JsonValues() {}
 
-    public static Optional<Object> get(Map<String, Object> obj, String key) {
-        return Optional.ofNullable(obj.get(key));
-    }
-
     public static String string(Map<String, Object> obj, String key, String what) {
         return optString(obj, key, what).orElseThrow(() -> new JsonException("%s: '%s' is missing".formatted(what, key)));
     }

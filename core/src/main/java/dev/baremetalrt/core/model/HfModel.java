@@ -15,7 +15,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -286,14 +285,5 @@ public final class HfModel implements Model {
     @Override
     public String toString() {
         return "model " + modelId + " (" + config.summary() + ", " + files.size() + " safetensors file(s))";
-    }
-
-    /** Names of the shard files, for diagnostics. */
-    Map<String, Integer> tensorCountPerFile() {
-        Map<String, Integer> counts = new LinkedHashMap<>();
-        for (SafetensorsFile f : files) {
-            counts.put(f.path().getFileName().toString(), f.entries().size());
-        }
-        return counts;
     }
 }

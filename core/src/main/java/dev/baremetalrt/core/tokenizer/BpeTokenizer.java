@@ -169,11 +169,6 @@ public final class BpeTokenizer implements Tokenizer {
         return tokens[token];
     }
 
-    /** The id of a token's text, or -1. */
-    public int id(String token) {
-        return ids.getOrDefault(token, -1);
-    }
-
     @Override
     public int[] encode(String text, boolean withBos) {
         requireNonNull(text, "text is null");

@@ -130,14 +130,6 @@ public final class SentencePieceTokenizer implements Tokenizer {
         return tokens[token];
     }
 
-    public float score(int token) {
-        return scores[token];
-    }
-
-    public int tokenType(int token) {
-        return types[token];
-    }
-
     @Override
     public int[] encode(String text, boolean withBos) {
         requireNonNull(text, "text is null");
