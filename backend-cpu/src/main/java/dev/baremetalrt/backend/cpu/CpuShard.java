@@ -136,8 +136,12 @@ final class CpuShard implements Shard {
             }
             caches[s].ensure(step.startPosition() + count);
         }
+        int pairs = invFreq.length;
+        float[] cos = new float[n * pairs];
+        float[] sin = new float[n * pairs];
+        Ops.ropeTables(rowPosition, n, invFreq, cos, sin);
         for (int l = 0; l < weights.layers.length; l++) {
-            layer(l, x, n, rowPosition, rowStep, caches);
+            layer(l, x, n, rowPosition, rowStep, caches, cos, sin);
         }
         for (int s = 0; s < steps.size(); s++) {
             caches[s].length = steps.get(s).startPosition() + steps.get(s).positions();
@@ -175,7 +179,7 @@ final class CpuShard implements Shard {
         return cache;
     }
 
-    private void layer(int l, float[] x, int n, int[] rowPosition, int[] rowStep, KvCache[] caches) {
+    private void layer(int l, float[] x, int n, int[] rowPosition, int[] rowStep, KvCache[] caches, float[] cos, float[] sin) {
         CpuWeights.Layer w = weights.layers[l];
         int dim = config.dim();
         int kvDim = config.kvDim();
@@ -191,8 +195,8 @@ final class CpuShard implements Shard {
         float[] k = matmul(w.k(), xb, n);
         float[] v = matmul(w.v(), xb, n);
         for (int i = 0; i < n; i++) {
-            Ops.rope(q, i * dim, config.headCount(), headDim, rowPosition[i], invFreq);
-            Ops.rope(k, i * kvDim, config.kvHeadCount(), headDim, rowPosition[i], invFreq);
+            Ops.rope(q, i * dim, config.headCount(), headDim, cos, sin, i, invFreq.length);
+            Ops.rope(k, i * kvDim, config.kvHeadCount(), headDim, cos, sin, i, invFreq.length);
             KvCache cache = caches[rowStep[i]];
             System.arraycopy(k, i * kvDim, cache.keys[l], rowPosition[i] * kvDim, kvDim);
             System.arraycopy(v, i * kvDim, cache.values[l], rowPosition[i] * kvDim, kvDim);

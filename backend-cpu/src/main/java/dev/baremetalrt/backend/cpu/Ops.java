@@ -18,20 +18,34 @@ final class Ops {
     }
 
     /**
-     * Rotates adjacent pairs (x[2i], x[2i+1]) of each head by position * invFreq[i], for the first
-     * {@code invFreq.length * 2} dimensions of every head (GGUF's interleaved layout).
+     * Fills {@code cos}/{@code sin} (row i = position {@code positions[i]}, {@code invFreq.length} pairs per
+     * row). Computed once per forward call and shared by every layer.
      */
-    static void rope(float[] x, int off, int heads, int headDim, int position, float[] invFreq) {
-        for (int i = 0; i < invFreq.length; i++) {
-            double angle = position * (double) invFreq[i];
-            float cos = (float) Math.cos(angle);
-            float sin = (float) Math.sin(angle);
+    static void ropeTables(int[] positions, int n, float[] invFreq, float[] cos, float[] sin) {
+        int pairs = invFreq.length;
+        for (int i = 0; i < n; i++) {
+            for (int p = 0; p < pairs; p++) {
+                double angle = positions[i] * (double) invFreq[p];
+                cos[i * pairs + p] = (float) Math.cos(angle);
+                sin[i * pairs + p] = (float) Math.sin(angle);
+            }
+        }
+    }
+
+    /**
+     * Rotates adjacent pairs (x[2p], x[2p+1]) of each head by the angles of table row {@code row}, for the
+     * first {@code 2 * pairs} dimensions of every head (GGUF's interleaved layout).
+     */
+    static void rope(float[] x, int off, int heads, int headDim, float[] cos, float[] sin, int row, int pairs) {
+        for (int p = 0; p < pairs; p++) {
+            float c = cos[row * pairs + p];
+            float s = sin[row * pairs + p];
             for (int h = 0; h < heads; h++) {
-                int at = off + h * headDim + 2 * i;
+                int at = off + h * headDim + 2 * p;
                 float a = x[at];
                 float b = x[at + 1];
-                x[at] = a * cos - b * sin;
-                x[at + 1] = a * sin + b * cos;
+                x[at] = a * c - b * s;
+                x[at + 1] = a * s + b * c;
             }
         }
     }
