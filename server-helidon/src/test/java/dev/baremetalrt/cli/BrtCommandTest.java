@@ -21,30 +21,26 @@ class BrtCommandTest {
 
     @Test
     void tokenizeReproducesTheLlamaCppVectorsOnAVocabOnlyFile() throws IOException {
-        Path vocab = SharedModels.file("llama-vocab-llamacpp/ggml-vocab-llama-spm.gguf");
-        String inp = Files.readString(SharedModels.file("llama-vocab-llamacpp/ggml-vocab-llama-spm.gguf.inp"), StandardCharsets.UTF_8);
-        List<String> inputs = new ArrayList<>(Arrays.asList(inp.split("\n__ggml_vocab_test__\n", -1)));
-        inputs.removeLast();
-        List<String> outputs = Files.readAllLines(SharedModels.file("llama-vocab-llamacpp/ggml-vocab-llama-spm.gguf.out"), StandardCharsets.UTF_8);
-        assertEquals(46, inputs.size());
-        for (int i = 0; i < inputs.size(); i++) {
-            Cli r = Cli.run("tokenize", "--model", vocab.toString(), "--no-bos", "--", inputs.get(i));
-            assertEquals(0, r.exitCode(), r.err());
-            assertEquals(outputs.get(i).trim(), r.out().trim(), "case " + i + ": '" + inputs.get(i) + "'");
-        }
+        assertTokenizeMatchesVectors(SharedModels.file("llama-vocab-llamacpp/ggml-vocab-llama-spm.gguf"), "ggml-vocab-llama-spm.gguf");
     }
 
     @Test
     void tokenizeReadsATokenizerOnlyDirectory() throws IOException {
-        Path dir = SharedModels.file("llama3-tokenizer");
-        String inp = Files.readString(SharedModels.file("llama-vocab-llamacpp/ggml-vocab-llama-bpe.gguf.inp"), StandardCharsets.UTF_8);
+        assertTokenizeMatchesVectors(SharedModels.file("llama3-tokenizer"), "ggml-vocab-llama-bpe.gguf");
+    }
+
+    /** Runs {@code brt tokenize --no-bos -- TEXT} on each of llama.cpp's 46 inputs of a vector set. */
+    private static void assertTokenizeMatchesVectors(Path model, String vectorSet) throws IOException {
+        String base = "llama-vocab-llamacpp/" + vectorSet;
+        String inp = Files.readString(SharedModels.file(base + ".inp"), StandardCharsets.UTF_8);
         List<String> inputs = new ArrayList<>(Arrays.asList(inp.split("\n__ggml_vocab_test__\n", -1)));
-        inputs.removeLast();
-        List<String> outputs = Files.readAllLines(SharedModels.file("llama-vocab-llamacpp/ggml-vocab-llama-bpe.gguf.out"), StandardCharsets.UTF_8);
+        inputs.removeLast(); // the file ends with the separator
+        List<String> outputs = Files.readAllLines(SharedModels.file(base + ".out"), StandardCharsets.UTF_8);
+        assertEquals(46, inputs.size());
         for (int i = 0; i < inputs.size(); i++) {
-            Cli r = Cli.run("tokenize", "--model", dir.toString(), "--no-bos", "--", inputs.get(i));
+            Cli r = Cli.run("tokenize", "--model", model.toString(), "--no-bos", "--", inputs.get(i));
             assertEquals(0, r.exitCode(), r.err());
-            assertEquals(outputs.get(i).trim(), r.out().trim(), "case " + i);
+            assertEquals(outputs.get(i).trim(), r.out().trim(), "case " + i + ": '" + inputs.get(i) + "'");
         }
     }
 

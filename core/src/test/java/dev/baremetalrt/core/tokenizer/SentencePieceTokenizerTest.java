@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.baremetalrt.core.TestModels;
 import dev.baremetalrt.core.gguf.GgufFile;
-import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class SentencePieceTokenizerTest {
@@ -62,7 +61,14 @@ class SentencePieceTokenizerTest {
         assertEquals(0, StreamingDecoder.completePrefix(new byte[] {(byte) 0xF0, (byte) 0x9F}));
         assertEquals(1, StreamingDecoder.completePrefix(new byte[] {'a', (byte) 0xE2}));
         assertEquals(4, StreamingDecoder.completePrefix("a€".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
-        List<Integer> none = List.of();
-        assertEquals(0, none.size());
+        Tokenizer tokenizer = load("stories260K/stories260K.gguf");
+        StreamingDecoder decoder = tokenizer.newDecoder();
+        int byteF0 = 3 + 0xF0; // stories260K: ids 3..258 are <0x00>..<0xFF>
+        int byte9F = 3 + 0x9F;
+        assertEquals("<0xF0>", tokenizer.tokenText(byteF0));
+        assertEquals("", decoder.accept(byteF0), "the start of a 4-byte sequence is held back");
+        assertEquals("", decoder.accept(byte9F));
+        assertEquals("\uFFFD", decoder.flush(), "a sequence cut off at the end becomes one replacement character");
+        assertEquals("", decoder.flush(), "nothing is left after a flush");
     }
 }
