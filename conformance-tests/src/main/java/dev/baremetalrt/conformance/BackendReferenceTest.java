@@ -40,7 +40,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Compares a backend with {@link ReferenceLlama} on synthetic models: a GQA shape (4 query heads over 2
- * KV heads) and a non-GQA shape, every weight type the backend declares, split into 1, 2 and 3 stages.
+ * KV heads) and a non-GQA shape in every plain and 32-block type, a GQA shape with rows of 256 in every
+ * K-quant type, each split into 1, 2 and 3 stages.
  * Extend it, return your provider from {@link #provider()}, and run it with JUnit 5.
  *
  * <p>Rules (the number is in each test's name; what to look at when one fails):
@@ -62,6 +63,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 public abstract class BackendReferenceTest {
     private static final ModelShape GQA = new ModelShape("test-gqa", 64, 96, 3, 4, 2, 320, 64, 10000f);
     private static final ModelShape MHA = new ModelShape("test-mha", 64, 128, 3, 4, 4, 300, 64, 500000f);
+    /** K-quants need rows that are multiples of 256. */
+    private static final ModelShape KQUANT = new ModelShape("test-kquant", 256, 512, 3, 4, 2, 320, 64, 10000f);
     private static final int[] PROMPT = {1, 17, 260, 299, 5, 42};
     /** Long enough for a backend's many-position (prefill) path, e.g. the cpu backend's tiled GEMM. */
     private static final int[] LONG_PROMPT = java.util.stream.IntStream.range(0, 24).map(i -> 1 + (i * 37) % 290).toArray();
@@ -86,8 +89,8 @@ public abstract class BackendReferenceTest {
     @BeforeAll
     void generateModels() throws IOException {
         dir = Files.createTempDirectory("brt-conformance");
-        for (ModelShape shape : List.of(GQA, MHA)) {
-            for (WeightType type : WeightType.values()) {
+        for (ModelShape shape : List.of(GQA, MHA, KQUANT)) {
+            for (WeightType type : typesFor(shape)) {
                 Path p = dir.resolve(shape.name() + "-" + type + ".gguf");
                 SyntheticModelGenerator.write(shape, type, 1234, p);
                 models.put(shape.name() + "/" + type, p);
@@ -106,14 +109,21 @@ public abstract class BackendReferenceTest {
 
     Stream<Arguments> cases() {
         List<Arguments> cases = new ArrayList<>();
-        for (ModelShape shape : List.of(GQA, MHA)) {
-            for (WeightType type : WeightType.values()) {
+        for (ModelShape shape : List.of(GQA, MHA, KQUANT)) {
+            for (WeightType type : typesFor(shape)) {
                 for (int stages = 1; stages <= 3; stages++) {
                     cases.add(Arguments.of(shape.name(), type, stages));
                 }
             }
         }
         return cases.stream();
+    }
+
+    /** The small shapes take every type whose blocks fit a row of 64; the K-quant shape takes the K-quants. */
+    private static List<WeightType> typesFor(ModelShape shape) {
+        return java.util.Arrays.stream(WeightType.values())
+                .filter(t -> (t.blockSize() == 256) == (shape == KQUANT))
+                .toList();
     }
 
     private LlamaModel open(String shape, WeightType type) {

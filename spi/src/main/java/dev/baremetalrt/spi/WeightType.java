@@ -14,6 +14,20 @@ public enum WeightType {
     Q4_0(2, 32, 18),
     /** Blocks of 32: {f16 scale; 32 signed bytes}. */
     Q8_0(8, 32, 34),
+    /**
+     * K-quant super-blocks of 256: {f16 d; f16 dmin; 12 bytes of 6-bit scales and mins for eight sub-blocks
+     * of 32; 128 bytes of 4-bit values}. Element = d*scale*q - dmin*min.
+     */
+    Q4_K(12, 256, 144),
+    /** As {@link #Q4_K} plus 32 bytes holding the fifth bit of each value: {d; dmin; scales[12]; qh[32]; qs[128]}. */
+    Q5_K(13, 256, 176),
+    /**
+     * Super-blocks of 256: {ql[128] low 4 bits; qh[64] high 2 bits; 16 signed 8-bit scales of sub-blocks of
+     * 16; f16 d}. Element = d*scale*(q - 32).
+     */
+    Q6_K(14, 256, 210),
+    /** Super-blocks of 256: {f32 d; 256 signed bytes; 16 int16 block sums (unused for decoding)}. */
+    Q8_K(15, 256, 292),
     BF16(30, 1, 2);
 
     private final int ggmlTypeId;
@@ -76,6 +90,6 @@ public enum WeightType {
                 return t;
             }
         }
-        throw new IllegalArgumentException("unknown weight type '%s' (known: F32, F16, BF16, Q8_0, Q4_0)".formatted(name));
+        throw new IllegalArgumentException("unknown weight type '%s' (known: %s)".formatted(name, java.util.Arrays.toString(values())));
     }
 }

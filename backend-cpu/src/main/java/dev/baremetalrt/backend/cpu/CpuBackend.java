@@ -19,7 +19,7 @@ final class CpuBackend implements Backend {
     private static final Logger LOG = Logger.getLogger(CpuBackend.class.getName());
     /** Most sessions in one forward call (declared in the capabilities, enforced by the shards). */
     static final int MAX_BATCH_SESSIONS = 64;
-    static final Set<WeightType> WEIGHT_TYPES = EnumSet.of(WeightType.F32, WeightType.F16, WeightType.BF16, WeightType.Q8_0, WeightType.Q4_0);
+    static final Set<WeightType> WEIGHT_TYPES = EnumSet.allOf(WeightType.class);
 
     private final Parallel parallel;
     private final List<CpuShard> shards = new CopyOnWriteArrayList<>();

@@ -38,6 +38,10 @@ abstract class WeightMatrix {
             case BF16 -> new BF16Matrix(t);
             case Q8_0 -> new Q8Matrix(t);
             case Q4_0 -> new Q4Matrix(t);
+            case Q4_K -> new Q4KMatrix(t);
+            case Q5_K -> new Q5KMatrix(t);
+            case Q6_K -> new Q6KMatrix(t);
+            case Q8_K -> new Q8KMatrix(t);
         };
     }
 

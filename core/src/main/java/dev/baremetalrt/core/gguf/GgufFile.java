@@ -155,8 +155,8 @@ public final class GgufFile implements AutoCloseable {
             }
             int typeId = in.i32();
             WeightType type = WeightType.fromGgmlTypeId(typeId).orElseThrow(() -> in.error(
-                    "tensor '%s' has type %s, which BareMetalRT does not read (supported: F32, F16, BF16, Q8_0, Q4_0)"
-                            .formatted(name, GgmlTypeNames.describe(typeId))));
+                    "tensor '%s' has type %s, which BareMetalRT does not read (supported: %s)"
+                            .formatted(name, GgmlTypeNames.describe(typeId), java.util.Arrays.toString(WeightType.values()))));
             if (shape[0] % type.blockSize() != 0) {
                 throw in.error("tensor '%s': row length %d is not a multiple of the %s block size %d".formatted(name, shape[0], type, type.blockSize()));
             }

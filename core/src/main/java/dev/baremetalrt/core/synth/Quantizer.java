@@ -5,7 +5,7 @@ import java.nio.ByteBuffer;
 
 /**
  * Encodes float rows as GGUF weight types with ggml's reference algorithms ({@code quantize_row_q8_0_ref},
- * {@code quantize_row_q4_0_ref}). Writes little-endian into the buffer's current position.
+ * {@code quantize_row_q4_0_ref}) and the K-quant layouts of {@link KQuantizer}. Writes little-endian into the buffer's current position.
  */
 public final class Quantizer {
     private Quantizer() {}
@@ -43,6 +43,10 @@ public final class Quantizer {
                     }
                 }
             }
+            case Q4_K -> KQuantizer.encodeQ4OrQ5(x, offset, n, 4, out);
+            case Q5_K -> KQuantizer.encodeQ4OrQ5(x, offset, n, 5, out);
+            case Q6_K -> KQuantizer.encodeQ6(x, offset, n, out);
+            case Q8_K -> KQuantizer.encodeQ8(x, offset, n, out);
             case Q4_0 -> {
                 for (int b = 0; b < n; b += 32) {
                     float amax = 0;

@@ -38,7 +38,6 @@ public final class SyntheticModelGenerator {
                 .putString("general.name", "synthetic-" + shape.name())
                 .putString("general.description", "random weights from seed " + seed + " (BareMetalRT synthetic-model generator)")
                 .putUInt32("general.alignment", 32)
-                .putUInt32("general.file_type", fileType(type))
                 .putUInt32("llama.context_length", shape.contextLength())
                 .putUInt32("llama.embedding_length", shape.dim())
                 .putUInt32("llama.block_count", shape.layers())
@@ -56,6 +55,7 @@ public final class SyntheticModelGenerator {
                 .putUInt32("tokenizer.ggml.eos_token_id", 2)
                 .putUInt32("tokenizer.ggml.unknown_token_id", 0)
                 .putBool("tokenizer.ggml.add_bos_token", true);
+        fileType(type).ifPresent(ft -> w.putUInt32("general.file_type", ft));
         int[] index = {0};
         java.util.function.BiConsumer<String, long[]> matrix = (name, dims) ->
                 w.addTensor(name, type, dims, random(type, (int) dims[0], (int) dims[1], seed, index[0]++));
@@ -77,13 +77,18 @@ public final class SyntheticModelGenerator {
         w.write(out);
     }
 
-    private static int fileType(WeightType type) {
+    /** llama.cpp's {@code llama_ftype} for a file mostly of this type; Q8_K has none (llama.cpp never writes whole files of it). */
+    private static java.util.OptionalInt fileType(WeightType type) {
         return switch (type) {
-            case F32 -> 0;
-            case F16 -> 1;
-            case Q4_0 -> 2;
-            case Q8_0 -> 7;
-            case BF16 -> 32;
+            case F32 -> java.util.OptionalInt.of(0);
+            case F16 -> java.util.OptionalInt.of(1);
+            case Q4_0 -> java.util.OptionalInt.of(2);
+            case Q8_0 -> java.util.OptionalInt.of(7);
+            case Q4_K -> java.util.OptionalInt.of(14);
+            case Q5_K -> java.util.OptionalInt.of(16);
+            case Q6_K -> java.util.OptionalInt.of(18);
+            case Q8_K -> java.util.OptionalInt.empty();
+            case BF16 -> java.util.OptionalInt.of(32);
         };
     }
 

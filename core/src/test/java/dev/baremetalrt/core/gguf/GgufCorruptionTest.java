@@ -158,7 +158,9 @@ class GgufCorruptionTest {
     @Test
     void unknownTensorType() throws IOException {
         Minimal m = new Minimal();
-        expectError(write("q4k.gguf", m.putInt(m.tensorTypeAt, 12).bytes), "Q4_K");
+        expectError(write("iq2.gguf", m.putInt(m.tensorTypeAt, 16).bytes), "IQ2_XXS");
+        Minimal k = new Minimal();
+        expectError(write("q4k-short-row.gguf", k.putInt(k.tensorTypeAt, 12).bytes), "row length 32 is not a multiple of the Q4_K block size 256");
         Minimal n = new Minimal();
         expectError(write("t77.gguf", n.putInt(n.tensorTypeAt, 77).bytes), "77 (unknown)");
     }

@@ -1,0 +1,36 @@
+package dev.baremetalrt.backend.cpu;
+
+import dev.baremetalrt.spi.WeightTensor;
+
+/**
+ * Q4_K: {f16 d; f16 dmin; 12 bytes of 6-bit scales/mins; 128 bytes of nibbles}. Each 64 values share 32
+ * bytes: low nibbles are the first 32 (sub-block 2c), high nibbles the next 32 (sub-block 2c+1).
+ * Value = d*scale*q - dmin*min.
+ */
+final class Q4KMatrix extends KQuantMatrix {
+    Q4KMatrix(WeightTensor t) {
+        super(t);
+    }
+
+    @Override
+    float dot(int row, float[] x, int xOff) {
+        return Simd.ENABLED ? KQuantKernels.dotQ4K(this, row * rowBytes, x, xOff, cols) : super.dot(row, x, xOff);
+    }
+
+    @Override
+    void dequantizeBlock(long off, float[] out, int o) {
+        float d = f16(data, off);
+        float dmin = f16(data, off + 2);
+        for (int c = 0; c < 4; c++) {
+            float d1 = d * scaleOrMin(off + 4, 2 * c, false);
+            float m1 = dmin * scaleOrMin(off + 4, 2 * c, true);
+            float d2 = d * scaleOrMin(off + 4, 2 * c + 1, false);
+            float m2 = dmin * scaleOrMin(off + 4, 2 * c + 1, true);
+            for (int l = 0; l < 32; l++) {
+                int q = u8(off + 16 + 32 * c + l);
+                out[o + 64 * c + l] = d1 * (q & 0xF) - m1;
+                out[o + 64 * c + 32 + l] = d2 * (q >>> 4) - m2;
+            }
+        }
+    }
+}

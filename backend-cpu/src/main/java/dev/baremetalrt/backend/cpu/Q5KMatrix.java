@@ -1,0 +1,36 @@
+package dev.baremetalrt.backend.cpu;
+
+import dev.baremetalrt.spi.WeightTensor;
+
+/**
+ * Q5_K: {f16 d; f16 dmin; 12 bytes of scales/mins; qh[32]; qs[128]}: {@link Q4KMatrix}'s layout plus a
+ * fifth bit per value, bit {@code 2c} (low half) or {@code 2c+1} (high half) of {@code qh[l]}.
+ */
+final class Q5KMatrix extends KQuantMatrix {
+    Q5KMatrix(WeightTensor t) {
+        super(t);
+    }
+
+    @Override
+    float dot(int row, float[] x, int xOff) {
+        return Simd.ENABLED ? KQuantKernels.dotQ5K(this, row * rowBytes, x, xOff, cols) : super.dot(row, x, xOff);
+    }
+
+    @Override
+    void dequantizeBlock(long off, float[] out, int o) {
+        float d = f16(data, off);
+        float dmin = f16(data, off + 2);
+        for (int c = 0; c < 4; c++) {
+            float d1 = d * scaleOrMin(off + 4, 2 * c, false);
+            float m1 = dmin * scaleOrMin(off + 4, 2 * c, true);
+            float d2 = d * scaleOrMin(off + 4, 2 * c + 1, false);
+            float m2 = dmin * scaleOrMin(off + 4, 2 * c + 1, true);
+            for (int l = 0; l < 32; l++) {
+                int q = u8(off + 48 + 32 * c + l);
+                int h = u8(off + 16 + l);
+                out[o + 64 * c + l] = d1 * ((q & 0xF) | ((h >>> (2 * c)) & 1) << 4) - m1;
+                out[o + 64 * c + 32 + l] = d2 * ((q >>> 4) | ((h >>> (2 * c + 1)) & 1) << 4) - m2;
+            }
+        }
+    }
+}
