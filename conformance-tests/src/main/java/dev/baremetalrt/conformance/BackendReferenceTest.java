@@ -14,6 +14,7 @@ import dev.baremetalrt.spi.BackendException;
 import dev.baremetalrt.spi.BackendOptions;
 import dev.baremetalrt.spi.BackendProvider;
 import dev.baremetalrt.spi.LayerRange;
+import dev.baremetalrt.spi.RopeScaling;
 import dev.baremetalrt.spi.SessionException;
 import dev.baremetalrt.spi.SessionStep;
 import dev.baremetalrt.spi.Shard;
@@ -154,6 +155,36 @@ public abstract class BackendReferenceTest {
                 assertClose(want, got, 0, tolerance(type), "decode position " + (position - 1));
             }
             pipeline.release("r1");
+        }
+    }
+
+    @ParameterizedTest(name = "R1 logits match the float64 reference with Llama 3.1 RoPE scaling in {0} stage(s)")
+    @org.junit.jupiter.params.provider.ValueSource(ints = {1, 2})
+    void r1LogitsMatchReferenceWithRopeScaling(int stages) throws IOException {
+        // Original context 64 puts the 8 rotated pairs of a 16-wide head in all three llama3 regimes.
+        RopeScaling scaling = RopeScaling.llama3(8, 1, 4, 64, GQA.ropeTheta(), GQA.dim() / GQA.heads());
+        Path file = dir.resolve("rope-scaled-" + stages + ".gguf");
+        SyntheticModelGenerator.write(GQA, WeightType.F32, 1234, scaling, file);
+        try (LlamaModel model = LlamaModel.open(file); LlamaModel unscaled = open(GQA.name(), WeightType.F32);
+             LocalDeployment local = LocalDeployment.load(model, provider(), options(), stages, 64)) {
+            for (int i = 0; i < scaling.size(); i++) {
+                assertEquals(scaling.divisor(i), model.config().ropeScaling().divisor(i), "the model file carries divisor " + i);
+            }
+            ReferenceLlama reference = new ReferenceLlama(model);
+            ReferenceLlama plain = new ReferenceLlama(unscaled);
+            Pipeline pipeline = local.engine().pipeline();
+            pipeline.openSession("rope");
+            TensorPayload logits = pipeline.forward(StepBatch.of(SessionStep.ofTokens("rope", 0, LONG_PROMPT, SessionStep.Logits.ALL))).output("rope");
+            double scaledVersusPlain = 0;
+            for (int i = 0; i < LONG_PROMPT.length; i++) {
+                double[] want = reference.next(LONG_PROMPT[i]);
+                double[] without = plain.next(LONG_PROMPT[i]);
+                for (int v = 0; v < want.length; v++) {
+                    scaledVersusPlain = Math.max(scaledVersusPlain, Math.abs(want[v] - without[v]));
+                }
+                assertClose(want, logits, i, tolerance(WeightType.F32), "prompt position " + i);
+            }
+            assertTrue(scaledVersusPlain > 1e-2, "scaling must change the logits for this test to mean anything: " + scaledVersusPlain);
         }
     }
 

@@ -130,7 +130,7 @@ public final class ReferenceLlama {
         int headDim = c.headDim();
         for (int h = 0; h < heads; h++) {
             for (int i = 0; i < c.ropeDim() / 2; i++) {
-                double angle = pos / Math.pow(c.ropeTheta(), 2.0 * i / c.ropeDim());
+                double angle = pos / Math.pow(c.ropeTheta(), 2.0 * i / c.ropeDim()) / c.ropeScaling().divisor(i);
                 int a = h * headDim + 2 * i;
                 double x0 = x[a];
                 double x1 = x[a + 1];

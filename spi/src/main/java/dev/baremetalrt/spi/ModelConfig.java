@@ -16,6 +16,7 @@ import static java.util.Objects.requireNonNull;
  * @param rmsNormEps    epsilon of RMSNorm
  * @param ropeTheta     RoPE frequency base
  * @param ropeDim       number of dimensions of each head that RoPE rotates (usually the head size)
+ * @param ropeScaling   how RoPE frequencies are stretched for long contexts ({@link RopeScaling#NONE} for most models)
  */
 public record ModelConfig(
         String architecture,
@@ -28,10 +29,12 @@ public record ModelConfig(
         int contextLength,
         float rmsNormEps,
         float ropeTheta,
-        int ropeDim) {
+        int ropeDim,
+        RopeScaling ropeScaling) {
 
     public ModelConfig {
         requireNonNull(architecture, "architecture is null");
+        requireNonNull(ropeScaling, "ropeScaling is null");
         positive("dim", dim);
         positive("ffnDim", ffnDim);
         positive("layerCount", layerCount);
@@ -52,6 +55,32 @@ public record ModelConfig(
         if (!(rmsNormEps > 0) || !(ropeTheta > 0)) {
             throw new IllegalArgumentException("rmsNormEps (%s) and ropeTheta (%s) must be positive".formatted(rmsNormEps, ropeTheta));
         }
+        if (!ropeScaling.isNone() && ropeScaling.size() != ropeDim / 2) {
+            throw new IllegalArgumentException("RoPE scaling has %d divisors, but ropeDim %d rotates %d pairs".formatted(ropeScaling.size(), ropeDim, ropeDim / 2));
+        }
+    }
+
+    /** A model without RoPE scaling. */
+    public ModelConfig(String architecture, int dim, int ffnDim, int layerCount, int headCount, int kvHeadCount, int vocabSize,
+            int contextLength, float rmsNormEps, float ropeTheta, int ropeDim) {
+        this(architecture, dim, ffnDim, layerCount, headCount, kvHeadCount, vocabSize, contextLength, rmsNormEps, ropeTheta, ropeDim, RopeScaling.NONE);
+    }
+
+    /** The same hyperparameters with another RoPE scaling. */
+    public ModelConfig withRopeScaling(RopeScaling scaling) {
+        return new ModelConfig(architecture, dim, ffnDim, layerCount, headCount, kvHeadCount, vocabSize, contextLength, rmsNormEps, ropeTheta, ropeDim, scaling);
+    }
+
+    /**
+     * The angle per position of each rotated pair, {@code theta^(-2i/ropeDim) / divisor[i]}, in double
+     * precision: what every backend multiplies positions by.
+     */
+    public double[] ropeInverseFrequencies() {
+        double[] f = new double[ropeDim / 2];
+        for (int i = 0; i < f.length; i++) {
+            f[i] = Math.pow(ropeTheta, -2.0 * i / ropeDim) / ropeScaling.divisor(i);
+        }
+        return f;
     }
 
     private static void positive(String name, int value) {
@@ -77,7 +106,8 @@ public record ModelConfig(
 
     /** One line for logs: {@code llama dim=64 layers=5 heads=8/4 ffn=172 vocab=512 ctx=2048}. */
     public String summary() {
-        return "%s dim=%d layers=%d heads=%d/%d ffn=%d vocab=%d ctx=%d".formatted(
-                architecture, dim, layerCount, headCount, kvHeadCount, ffnDim, vocabSize, contextLength);
+        return "%s dim=%d layers=%d heads=%d/%d ffn=%d vocab=%d ctx=%d%s".formatted(
+                architecture, dim, layerCount, headCount, kvHeadCount, ffnDim, vocabSize, contextLength,
+                ropeScaling.isNone() ? "" : " rope-scaling=" + ropeScaling.type());
     }
 }

@@ -12,6 +12,8 @@ public final class TensorNames {
     public static final String OUTPUT_NORM = "output_norm.weight";
     /** Output head; absent when tied to {@link #TOKEN_EMBEDDING}. */
     public static final String OUTPUT = "output.weight";
+    /** Optional F32 vector of RoPE frequency divisors, one per rotated pair (llama.cpp's form of Llama 3.1 scaling). */
+    public static final String ROPE_FREQS = "rope_freqs.weight";
 
     private TensorNames() {}
 

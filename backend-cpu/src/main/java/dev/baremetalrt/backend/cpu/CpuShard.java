@@ -46,10 +46,10 @@ final class CpuShard implements Shard {
         this.weights = CpuWeights.load(spec);
         this.parallel = parallel;
         this.onClose = onClose;
-        int pairs = config.ropeDim() / 2;
-        this.invFreq = new float[pairs];
-        for (int i = 0; i < pairs; i++) {
-            invFreq[i] = (float) (1.0 / Math.pow(config.ropeTheta(), (2.0 * i) / config.ropeDim()));
+        double[] frequencies = config.ropeInverseFrequencies();
+        this.invFreq = new float[frequencies.length];
+        for (int i = 0; i < frequencies.length; i++) {
+            invFreq[i] = (float) frequencies[i];
         }
         int capacity = spec.contextCapacity();
         this.scores = ThreadLocal.withInitial(() -> new float[capacity]);

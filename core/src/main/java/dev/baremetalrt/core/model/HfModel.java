@@ -5,6 +5,7 @@ import dev.baremetalrt.core.json.JsonValues;
 import dev.baremetalrt.core.tokenizer.HfTokenizers;
 import dev.baremetalrt.core.tokenizer.Tokenizer;
 import dev.baremetalrt.spi.ModelConfig;
+import dev.baremetalrt.spi.RopeScaling;
 import dev.baremetalrt.spi.TensorNames;
 import dev.baremetalrt.spi.WeightTensor;
 import dev.baremetalrt.spi.WeightType;
@@ -129,10 +130,6 @@ public final class HfModel implements Model {
         if (archs.isEmpty() || !(archs.getFirst() instanceof String arch) || !ARCHITECTURES.contains(arch)) {
             throw new JsonException("architectures %s is not supported (supported: %s)".formatted(archs, ARCHITECTURES));
         }
-        Object scaling = c.get("rope_scaling");
-        if (scaling != null) {
-            throw new JsonException("rope_scaling %s is not supported yet".formatted(scaling));
-        }
         int dim = (int) JsonValues.integer(c, "hidden_size", 1, 1 << 20, what);
         int heads = (int) JsonValues.integer(c, "num_attention_heads", 1, 4096, what);
         int kvHeads = JsonValues.optInteger(c, "num_key_value_heads", 1, 4096, what).orElse((long) heads).intValue();
@@ -140,6 +137,8 @@ public final class HfModel implements Model {
         if (headDim * heads != dim) {
             throw new JsonException("head_dim %d x %d heads != hidden_size %d is not supported".formatted(headDim, heads, dim));
         }
+        float theta = JsonValues.optNumber(c, "rope_theta", what).orElse(10000.0).floatValue();
+        RopeScaling scaling = ropeScaling(c, theta, (int) headDim, what);
         return new ModelConfig(arch.equals("MistralForCausalLM") ? "mistral" : "llama", dim,
                 (int) JsonValues.integer(c, "intermediate_size", 1, 1 << 22, what),
                 (int) JsonValues.integer(c, "num_hidden_layers", 1, 4096, what),
@@ -147,8 +146,40 @@ public final class HfModel implements Model {
                 (int) JsonValues.integer(c, "vocab_size", 1, 10_000_000, what),
                 JsonValues.optInteger(c, "max_position_embeddings", 1, 1 << 24, what).orElse(2048L).intValue(),
                 JsonValues.optNumber(c, "rms_norm_eps", what).orElse(1e-6).floatValue(),
-                JsonValues.optNumber(c, "rope_theta", what).orElse(10000.0).floatValue(),
-                (int) headDim);
+                theta,
+                (int) headDim,
+                scaling);
+    }
+
+    /** {@code rope_scaling}: absent, null or {@code default} (none), {@code linear} or Llama 3.1's {@code llama3}. */
+    static RopeScaling ropeScaling(Map<String, Object> c, float theta, int ropeDim, String what) {
+        if (c.get("rope_scaling") == null) {
+            return RopeScaling.NONE;
+        }
+        Map<String, Object> s = JsonValues.optObject(c, "rope_scaling", what).orElseThrow();
+        String where = what + " rope_scaling";
+        String type = JsonValues.optString(s, "rope_type", where).or(() -> JsonValues.optString(s, "type", where))
+                .orElseThrow(() -> new JsonException(where + " has neither rope_type nor type"));
+        try {
+            return ropeScaling(s, type, theta, ropeDim, where);
+        } catch (IllegalArgumentException e) {
+            throw new JsonException(where + ": " + e.getMessage());
+        }
+    }
+
+    private static RopeScaling ropeScaling(Map<String, Object> s, String type, float theta, int ropeDim, String where) {
+        return switch (type) {
+            case "default" -> RopeScaling.NONE;
+            case "linear" -> RopeScaling.linear(JsonValues.optNumber(s, "factor", where)
+                    .orElseThrow(() -> new JsonException(where + ": linear scaling needs a factor")).floatValue(), ropeDim);
+            case "llama3" -> RopeScaling.llama3(
+                            JsonValues.optNumber(s, "factor", where).orElseThrow(() -> new JsonException(where + ": llama3 scaling needs factor")),
+                            JsonValues.optNumber(s, "low_freq_factor", where).orElseThrow(() -> new JsonException(where + ": llama3 scaling needs low_freq_factor")),
+                            JsonValues.optNumber(s, "high_freq_factor", where).orElseThrow(() -> new JsonException(where + ": llama3 scaling needs high_freq_factor")),
+                            (int) JsonValues.integer(s, "original_max_position_embeddings", 1, 1 << 24, where),
+                            theta, ropeDim);
+            default -> throw new JsonException("%s type '%s' is not supported (supported: default, linear, llama3)".formatted(where, type));
+        };
     }
 
     /** HF tensor name of a canonical (GGUF) name. */

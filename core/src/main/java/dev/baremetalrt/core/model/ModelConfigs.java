@@ -1,6 +1,12 @@
 package dev.baremetalrt.core.model;
 
 import dev.baremetalrt.core.gguf.GgufFile;
+import dev.baremetalrt.core.gguf.GgufTensorInfo;
+import dev.baremetalrt.spi.RopeScaling;
+import dev.baremetalrt.spi.WeightType;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 import dev.baremetalrt.spi.ModelConfig;
 import dev.baremetalrt.spi.TensorNames;
 import java.util.Set;
@@ -40,9 +46,43 @@ public final class ModelConfigs {
                 .or(() -> java.util.Optional.ofNullable(gguf.tensors().get(TensorNames.TOKEN_EMBEDDING)).map(t -> (int) t.shape()[1]))
                 .orElseThrow(() -> new ModelException("GGUF file %s: cannot tell the vocabulary size".formatted(gguf.path())));
         try {
-            return new ModelConfig(arch, dim, ffn, layers, heads, kvHeads, vocab, context, eps, theta, ropeDim);
+            return new ModelConfig(arch, dim, ffn, layers, heads, kvHeads, vocab, context, eps, theta, ropeDim, ropeScaling(gguf, arch, ropeDim));
         } catch (IllegalArgumentException e) {
             throw new ModelException("GGUF file %s: invalid hyperparameters: %s".formatted(gguf.path(), e.getMessage()));
+        }
+    }
+
+    /**
+     * RoPE scaling as llama.cpp stores it: divisors in a {@code rope_freqs.weight} tensor (Llama 3.1) and/or
+     * {@code {arch}.rope.scaling.type} {@code linear} with {@code {arch}.rope.scaling.factor}; both multiply.
+     * YaRN and other types are refused rather than run wrongly.
+     */
+    static RopeScaling ropeScaling(GgufFile gguf, String arch, int ropeDim) {
+        String type = gguf.string(arch + ".rope.scaling.type").orElse("none");
+        float factor = gguf.floating(arch + ".rope.scaling.factor").or(() -> gguf.floating(arch + ".rope.scale_linear")).orElse(1f);
+        if (!type.equals("none") && !type.equals("linear")) {
+            throw new ModelException("GGUF file %s: rope scaling type '%s' is not supported (supported: none, linear, rope_freqs)".formatted(gguf.path(), type));
+        }
+        if (!type.equals("linear")) {
+            factor = 1f;
+        }
+        GgufTensorInfo freqs = gguf.tensors().get(TensorNames.ROPE_FREQS);
+        if (freqs == null) {
+            return factor == 1f ? RopeScaling.NONE : RopeScaling.linear(factor, ropeDim);
+        }
+        if (freqs.type() != WeightType.F32 || freqs.shape().length != 1 || freqs.shape()[0] != ropeDim / 2) {
+            throw new ModelException("GGUF file %s: %s must be F32 with %d values, is %s %s".formatted(
+                    gguf.path(), TensorNames.ROPE_FREQS, ropeDim / 2, freqs.type(), java.util.Arrays.toString(freqs.shape())));
+        }
+        MemorySegment data = gguf.tensorData(freqs);
+        float[] divisors = new float[ropeDim / 2];
+        for (int i = 0; i < divisors.length; i++) {
+            divisors[i] = data.getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), i) * factor;
+        }
+        try {
+            return RopeScaling.ofDivisors(TensorNames.ROPE_FREQS, divisors);
+        } catch (IllegalArgumentException e) {
+            throw new ModelException("GGUF file %s: %s: %s".formatted(gguf.path(), TensorNames.ROPE_FREQS, e.getMessage()));
         }
     }
 

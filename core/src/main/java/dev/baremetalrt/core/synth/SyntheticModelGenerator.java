@@ -3,6 +3,7 @@ package dev.baremetalrt.core.synth;
 import static java.util.Objects.requireNonNull;
 
 import dev.baremetalrt.core.gguf.GgufWriter;
+import dev.baremetalrt.spi.RopeScaling;
 import dev.baremetalrt.spi.TensorNames;
 import dev.baremetalrt.spi.WeightType;
 import java.nio.ByteBuffer;
@@ -25,7 +26,16 @@ public final class SyntheticModelGenerator {
 
     /** Writes the model to {@code out}. */
     public static void write(ModelShape shape, WeightType type, long seed, Path out) {
+        write(shape, type, seed, RopeScaling.NONE, out);
+    }
+
+    /**
+     * Writes the model with RoPE scaling, stored as llama.cpp stores Llama 3.1's: a {@code rope_freqs.weight}
+     * tensor of divisors.
+     */
+    public static void write(ModelShape shape, WeightType type, long seed, RopeScaling ropeScaling, Path out) {
         requireNonNull(shape, "shape is null");
+        requireNonNull(ropeScaling, "ropeScaling is null");
         requireNonNull(type, "type is null");
         if (type.isQuantized() && (shape.dim() % type.blockSize() != 0 || shape.ffnDim() % type.blockSize() != 0)) {
             throw new IllegalArgumentException("shape %s: dim %d and ffn %d must be multiples of %d for %s"
@@ -72,6 +82,13 @@ public final class SyntheticModelGenerator {
             matrix.accept(TensorNames.ffnUp(l), new long[] {shape.dim(), shape.ffnDim()});
             matrix.accept(TensorNames.ffnDown(l), new long[] {shape.ffnDim(), shape.dim()});
         }
+        if (!ropeScaling.isNone()) {
+            float[] divisors = new float[shape.dim() / shape.heads() / 2];
+            for (int i = 0; i < divisors.length; i++) {
+                divisors[i] = ropeScaling.divisor(i);
+            }
+            w.addTensor(TensorNames.ROPE_FREQS, WeightType.F32, new long[] {divisors.length}, floats(divisors));
+        }
         norm.accept(TensorNames.OUTPUT_NORM);
         matrix.accept(TensorNames.OUTPUT, new long[] {shape.dim(), shape.vocabSize()});
         w.write(out);
@@ -93,10 +110,16 @@ public final class SyntheticModelGenerator {
     }
 
     private static GgufWriter.TensorData ones(int n) {
+        float[] v = new float[n];
+        java.util.Arrays.fill(v, 1f);
+        return floats(v);
+    }
+
+    private static GgufWriter.TensorData floats(float[] values) {
         return out -> {
-            ByteBuffer buf = ByteBuffer.allocate(n * 4).order(ByteOrder.LITTLE_ENDIAN);
-            for (int i = 0; i < n; i++) {
-                buf.putFloat(1f);
+            ByteBuffer buf = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+            for (float v : values) {
+                buf.putFloat(v);
             }
             writeFully(out, buf.flip());
         };

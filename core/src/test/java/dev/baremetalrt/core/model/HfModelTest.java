@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.baremetalrt.core.TestModels;
+import dev.baremetalrt.spi.RopeScaling;
 import dev.baremetalrt.spi.TensorNames;
 import dev.baremetalrt.spi.WeightTensor;
 import java.io.IOException;
@@ -77,11 +78,29 @@ class HfModelTest {
     }
 
     @Test
+    void llama31RopeScalingIsRead() throws IOException {
+        Path dir = copyOfStories("llama31");
+        String config = Files.readString(dir.resolve("config.json"));
+        Files.writeString(dir.resolve("config.json"), config.replace("\"rope_scaling\": null", """
+                "rope_scaling": {"factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0,
+                  "original_max_position_embeddings": 64, "rope_type": "llama3"}"""));
+        try (HfModel hf = HfModel.open(dir)) {
+            RopeScaling s = hf.config().ropeScaling();
+            assertEquals("llama3", s.type());
+            assertEquals(RopeScaling.llama3(8, 1, 4, 64, hf.config().ropeTheta(), hf.config().ropeDim()), s);
+            assertEquals(1f, s.divisor(0), "highest frequency kept");
+            assertEquals(8f, s.divisor(s.size() - 1), "lowest frequency divided by the factor");
+        }
+    }
+
+    @Test
     void badConfigIsAClearError() throws IOException {
         Path dir = copyOfStories("config");
         String config = Files.readString(dir.resolve("config.json"));
         Files.writeString(dir.resolve("config.json"), config.replace("\"rope_scaling\": null", "\"rope_scaling\": {\"rope_type\": \"yarn\"}"));
-        refused(dir, "rope_scaling");
+        refused(dir, "type 'yarn' is not supported");
+        Files.writeString(dir.resolve("config.json"), config.replace("\"rope_scaling\": null", "\"rope_scaling\": {\"rope_type\": \"llama3\", \"factor\": 8.0}"));
+        refused(dir, "llama3 scaling needs low_freq_factor");
         Files.writeString(dir.resolve("config.json"), config.replace("LlamaForCausalLM", "GPT2LMHeadModel"));
         refused(dir, "not supported");
         Files.writeString(dir.resolve("config.json"), config.replace("\"hidden_size\": 64", "\"hidden_size\": \"64\""));
