@@ -48,6 +48,7 @@ public final class BpeTokenizer implements Tokenizer {
     private final Map<String, Integer> ids;
     private final Map<String, Integer> ranks;
     private final boolean[] special;
+    private volatile SpecialTokens specialTokens;
     private final Pattern split;
     private final String prefix;
     private final boolean ignoreMerges;
@@ -254,5 +255,16 @@ public final class BpeTokenizer implements Tokenizer {
                 out.add(unk);
             }
         }
+    }
+
+    /** The special (control and added special) tokens, by text. */
+    @Override
+    public SpecialTokens specialTokens() {
+        SpecialTokens s = specialTokens;
+        if (s == null) {
+            s = SpecialTokens.of(tokens, i -> i < special.length && special[i]);
+            specialTokens = s;
+        }
+        return s;
     }
 }

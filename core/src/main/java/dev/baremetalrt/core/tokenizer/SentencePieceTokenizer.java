@@ -29,6 +29,7 @@ public final class SentencePieceTokenizer implements Tokenizer {
     private final String[] tokens;
     private final float[] scores;
     private final int[] types;
+    private volatile SpecialTokens specialTokens;
     private final Map<String, Integer> ids;
     private final int[] byteTokens = new int[256];
     private final byte[][] pieces;
@@ -226,5 +227,16 @@ public final class SentencePieceTokenizer implements Tokenizer {
             int t = byteTokens[b & 0xFF];
             out.add(t >= 0 ? t : unk);
         }
+    }
+
+    /** Control and user-defined tokens, by text. */
+    @Override
+    public SpecialTokens specialTokens() {
+        SpecialTokens s = specialTokens;
+        if (s == null) {
+            s = SpecialTokens.of(tokens, i -> types[i] == TYPE_CONTROL || types[i] == TYPE_USER_DEFINED);
+            specialTokens = s;
+        }
+        return s;
     }
 }
