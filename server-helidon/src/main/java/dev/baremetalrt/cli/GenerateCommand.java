@@ -16,6 +16,11 @@ import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import dev.baremetalrt.core.chat.ChatMessage;
+import dev.baremetalrt.core.chat.ChatTemplates;
+import dev.baremetalrt.core.tokenizer.Tokenizer;
+import java.util.ArrayList;
+import java.util.List;
 
 /** {@code brt generate}: stream a completion to stdout. */
 @Command(name = "generate", mixinStandardHelpOptions = true,
@@ -27,6 +32,13 @@ final class GenerateCommand implements Callable<Integer> {
 
     @Option(names = "--prompt", description = "Prompt text (default: empty, i.e. BOS only).", defaultValue = "")
     String prompt;
+
+    @Option(names = "--chat", description = "Treat --prompt as a user message and render it with the model's chat template "
+            + "(or the documented fallback when it has none); print only the reply.")
+    boolean chat;
+
+    @Option(names = "--system", description = "System message for --chat.")
+    String system;
 
     @Option(names = "--max-tokens", description = "Most tokens to generate (default: ${DEFAULT-VALUE}).", defaultValue = "128")
     int maxTokens;
@@ -49,7 +61,20 @@ final class GenerateCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         try (Model m = ModelOptions.open(model); LocalDeployment local = deployment.deploy(m)) {
-            run(m, local, prompt, maxTokens, sampling.toParams(), printIds, quiet, spec.commandLine().getOut(), spec.commandLine().getErr());
+            if (chat) {
+                List<ChatMessage> messages = new ArrayList<>();
+                if (system != null) {
+                    messages.add(ChatMessage.system(system));
+                }
+                messages.add(ChatMessage.user(prompt));
+                String rendered = ChatTemplates.forModel(m).render(messages, List.of(), true);
+                Tokenizer t = m.tokenizer();
+                boolean templateHasBos = t.bosId() >= 0 && rendered.startsWith(t.tokenText(t.bosId()));
+                int[] ids = t.encode(rendered, t.addBosByDefault() && !templateHasBos, true);
+                run(m, local, ids, "", maxTokens, sampling.toParams(), printIds, quiet, spec.commandLine().getOut(), spec.commandLine().getErr());
+            } else {
+                run(m, local, prompt, maxTokens, sampling.toParams(), printIds, quiet, spec.commandLine().getOut(), spec.commandLine().getErr());
+            }
         }
         return 0;
     }
@@ -57,11 +82,16 @@ final class GenerateCommand implements Callable<Integer> {
     /** Streams one generation: prompt then completion on stdout, statistics on stderr. */
     static GenerationResult run(Model model, LocalDeployment local, String prompt, int maxTokens, SamplingParams params,
                                 boolean printIds, boolean quiet, PrintWriter out, PrintWriter err) {
-        int[] ids = model.tokenizer().encode(prompt);
+        return run(model, local, model.tokenizer().encode(prompt), prompt, maxTokens, params, printIds, quiet, out, err);
+    }
+
+    /** Streams one generation from prompt ids, echoing {@code echo} first. */
+    static GenerationResult run(Model model, LocalDeployment local, int[] ids, String echo, int maxTokens, SamplingParams params,
+                                boolean printIds, boolean quiet, PrintWriter out, PrintWriter err) {
         if (ids.length == 0) {
             throw new IllegalArgumentException("the prompt is empty and model %s adds no BOS: give --prompt".formatted(model.modelId()));
         }
-        out.print(prompt);
+        out.print(echo);
         out.flush();
         GenerationResult result = local.engine().generate(new GenerationRequest(ids, maxTokens, params), new TokenSink() {
             @Override

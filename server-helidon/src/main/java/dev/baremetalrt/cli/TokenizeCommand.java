@@ -20,6 +20,9 @@ final class TokenizeCommand implements Callable<Integer> {
     @Option(names = "--no-bos", description = "Do not add BOS, whatever the model's metadata says.")
     boolean noBos;
 
+    @Option(names = "--special", description = "Parse special-token text such as <|eot_id|> or </s> into those tokens (as a rendered chat template needs).")
+    boolean special;
+
     @Option(names = "--pieces", description = "Print each id with its vocabulary entry, one per line.")
     boolean pieces;
 
@@ -32,7 +35,7 @@ final class TokenizeCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Tokenizer tokenizer = Tokenizers.open(model);
-        int[] ids = tokenizer.encode(text, !noBos && tokenizer.addBosByDefault());
+        int[] ids = tokenizer.encode(text, !noBos && tokenizer.addBosByDefault(), special);
         java.io.PrintWriter out = spec.commandLine().getOut();
         if (pieces) {
             for (int id : ids) {

@@ -63,6 +63,19 @@ class BrtCommandTest {
     }
 
     @Test
+    void chatUsesTheFallbackTemplateAndSpecialTokens() {
+        // stories260K has no chat template: the fallback renders "<s>" + the message, and "<s>" must become BOS.
+        Cli r = Cli.run("generate", "--model", SharedModels.file("stories260K/stories260K.gguf").toString(), "--chat", "--prompt", "Once upon a time",
+                "--max-tokens", "20", "--temperature", "0", "--print-ids", "--quiet");
+        assertEquals(0, r.exitCode(), r.err());
+        String[] lines = r.out().strip().split("\n");
+        assertTrue(lines[0].startsWith(", there was a little girl named Lily."), "only the reply is printed: " + lines[0]);
+        assertTrue(lines[lines.length - 1].startsWith("1 403 407 261 378 432 383"), lines[lines.length - 1]);
+        Cli special = Cli.run("tokenize", "--model", SharedModels.file("llama3-tokenizer").toString(), "--no-bos", "--special", "Hi<|eot_id|>");
+        assertEquals("13347 128009", special.out().trim());
+    }
+
+    @Test
     void generateRunsAHuggingFaceDirectory() {
         Cli r = Cli.run("generate", "--model", SharedModels.file("stories260K-hf-derived").toString(), "--max-tokens", "200",
                 "--temperature", "0", "--print-ids", "--quiet");
