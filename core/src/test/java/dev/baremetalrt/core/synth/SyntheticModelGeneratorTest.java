@@ -21,14 +21,23 @@ class SyntheticModelGeneratorTest {
     @ParameterizedTest
     @EnumSource(WeightType.class)
     void writesAValidModelOfEveryType(WeightType type) {
+        // K-quants need rows that are multiples of 256.
+        ModelShape shape = type.blockSize() == 256 ? new ModelShape("tiny-256", 256, 512, 2, 4, 2, 1024, 1024, 10000f) : ModelShape.TINY;
         Path p = dir.resolve("tiny-" + type + ".gguf");
-        SyntheticModelGenerator.write(ModelShape.TINY, type, 1, p);
+        SyntheticModelGenerator.write(shape, type, 1, p);
         try (LlamaModel m = LlamaModel.open(p)) {
-            assertEquals(ModelShape.TINY.toConfig(), m.config());
+            assertEquals(shape.toConfig(), m.config());
             assertEquals(type, m.tensor(TensorNames.attnQ(0)).orElseThrow().type());
             assertEquals(WeightType.F32, m.tensor(TensorNames.attnNorm(0)).orElseThrow().type());
             assertEquals(1024, m.tokenizer().vocabSize());
         }
+    }
+
+    @Test
+    void aShapeThatCannotHoldTheBlocksIsRefused() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> SyntheticModelGenerator.write(ModelShape.TINY, WeightType.Q4_K, 1, dir.resolve("x.gguf")));
+        assertEquals("shape tiny: dim 128 and ffn 352 must be multiples of 256 for Q4_K", e.getMessage());
     }
 
     @Test
