@@ -48,7 +48,7 @@ public final class BpeTokenizer implements Tokenizer {
     private final Map<String, Integer> ids;
     private final Map<String, Integer> ranks;
     private final boolean[] special;
-    private volatile SpecialTokens specialTokens;
+    private final SpecialTokens specialTokens;
     private final Pattern split;
     private final String prefix;
     private final boolean ignoreMerges;
@@ -95,6 +95,7 @@ public final class BpeTokenizer implements Tokenizer {
             Integer id = ids.get("<0x%02X>".formatted(b));
             byteTokens[b] = id == null ? -1 : id;
         }
+        this.specialTokens = SpecialTokens.of(this.tokens, i -> i < this.special.length && this.special[i]);
         this.pieces = new byte[tokens.length][];
         for (int i = 0; i < tokens.length; i++) {
             pieces[i] = decodePiece(i);
@@ -260,11 +261,6 @@ public final class BpeTokenizer implements Tokenizer {
     /** The special (control and added special) tokens, by text. */
     @Override
     public SpecialTokens specialTokens() {
-        SpecialTokens s = specialTokens;
-        if (s == null) {
-            s = SpecialTokens.of(tokens, i -> i < special.length && special[i]);
-            specialTokens = s;
-        }
-        return s;
+        return specialTokens;
     }
 }

@@ -29,7 +29,7 @@ public final class SentencePieceTokenizer implements Tokenizer {
     private final String[] tokens;
     private final float[] scores;
     private final int[] types;
-    private volatile SpecialTokens specialTokens;
+    private final SpecialTokens specialTokens;
     private final Map<String, Integer> ids;
     private final int[] byteTokens = new int[256];
     private final byte[][] pieces;
@@ -79,6 +79,7 @@ public final class SentencePieceTokenizer implements Tokenizer {
         this.unk = checkId("unk", unk, n);
         this.addBos = addBos;
         this.addSpacePrefix = addSpacePrefix;
+        this.specialTokens = SpecialTokens.of(this.tokens, i -> this.types[i] == TYPE_CONTROL || this.types[i] == TYPE_USER_DEFINED);
     }
 
     private static int checkId(String what, int id, int n) {
@@ -232,11 +233,6 @@ public final class SentencePieceTokenizer implements Tokenizer {
     /** Control and user-defined tokens, by text. */
     @Override
     public SpecialTokens specialTokens() {
-        SpecialTokens s = specialTokens;
-        if (s == null) {
-            s = SpecialTokens.of(tokens, i -> types[i] == TYPE_CONTROL || types[i] == TYPE_USER_DEFINED);
-            specialTokens = s;
-        }
-        return s;
+        return specialTokens;
     }
 }
