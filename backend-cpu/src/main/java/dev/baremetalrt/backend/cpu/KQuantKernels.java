@@ -1,7 +1,6 @@
 package dev.baremetalrt.backend.cpu;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
@@ -25,29 +24,6 @@ final class KQuantKernels {
 
     private KQuantKernels() {}
 
-    private static final ValueLayout.OfLong I64_LE = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    private static final ValueLayout.OfInt I32_LE = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-
-    /**
-     * 6-bit scale of sub-block {@code j} from the 12 packed bytes read as a long (bytes 0-7) and an int
-     * (bytes 8-11): two loads per super-block instead of byte reads per sub-block, which cost as much as
-     * the vector work (Q4_K 0.40 vs 0.20 ns per weight in cache).
-     */
-    private static int scale(long packed0, int packed8, int j) {
-        if (j < 4) {
-            return (int) (packed0 >>> (8 * j)) & 63;
-        }
-        return (packed8 >>> (8 * (j - 4))) & 0xF | ((int) (packed0 >>> (8 * (j - 4) + 6)) & 3) << 4;
-    }
-
-    /** 6-bit min of sub-block {@code j}; see {@link #scale}. */
-    private static int min(long packed0, int packed8, int j) {
-        if (j < 4) {
-            return (int) (packed0 >>> (8 * (j + 4))) & 63;
-        }
-        return (packed8 >>> (8 * (j - 4) + 4)) & 0xF | ((int) (packed0 >>> (8 * j + 6)) & 3) << 4;
-    }
-
     private static FloatVector toFloats(ByteVector v) {
         return (FloatVector) v.convertShape(VectorOperators.B2F, F, 0);
     }
@@ -58,8 +34,8 @@ final class KQuantKernels {
         for (int b = 0; b < n; b += 256, off += 144) {
             float d = WeightMatrix.f16(w, off);
             float dmin = WeightMatrix.f16(w, off + 2);
-            long packed0 = w.get(I64_LE, off + 4);
-            int packed8 = w.get(I32_LE, off + 12);
+            long packed0 = m.packed0(off + 4);
+            int packed8 = m.packed8(off + 4);
             for (int c = 0; c < 4; c++) {
                 FloatVector s1 = FloatVector.zero(F), s2 = s1, x1 = s1, x2 = s1;
                 for (int j = 0; j < 32; j += L) {
@@ -72,10 +48,10 @@ final class KQuantKernels {
                     x1 = x1.add(xa);
                     x2 = x2.add(xb);
                 }
-                acc0 = s1.fma(FloatVector.broadcast(F, d * scale(packed0, packed8, 2 * c)), acc0);
-                acc1 = s2.fma(FloatVector.broadcast(F, d * scale(packed0, packed8, 2 * c + 1)), acc1);
-                mins0 = x1.fma(FloatVector.broadcast(F, dmin * min(packed0, packed8, 2 * c)), mins0);
-                mins1 = x2.fma(FloatVector.broadcast(F, dmin * min(packed0, packed8, 2 * c + 1)), mins1);
+                acc0 = s1.fma(FloatVector.broadcast(F, d * KQuantMatrix.scale(packed0, packed8, 2 * c)), acc0);
+                acc1 = s2.fma(FloatVector.broadcast(F, d * KQuantMatrix.scale(packed0, packed8, 2 * c + 1)), acc1);
+                mins0 = x1.fma(FloatVector.broadcast(F, dmin * KQuantMatrix.min(packed0, packed8, 2 * c)), mins0);
+                mins1 = x2.fma(FloatVector.broadcast(F, dmin * KQuantMatrix.min(packed0, packed8, 2 * c + 1)), mins1);
             }
         }
         return acc0.add(acc1).sub(mins0.add(mins1)).reduceLanes(VectorOperators.ADD);
@@ -87,8 +63,8 @@ final class KQuantKernels {
         for (int b = 0; b < n; b += 256, off += 176) {
             float d = WeightMatrix.f16(w, off);
             float dmin = WeightMatrix.f16(w, off + 2);
-            long packed0 = w.get(I64_LE, off + 4);
-            int packed8 = w.get(I32_LE, off + 12);
+            long packed0 = m.packed0(off + 4);
+            int packed8 = m.packed8(off + 4);
             for (int c = 0; c < 4; c++) {
                 FloatVector s1 = FloatVector.zero(F), s2 = s1, x1 = s1, x2 = s1;
                 for (int j = 0; j < 32; j += L) {
@@ -105,10 +81,10 @@ final class KQuantKernels {
                     x1 = x1.add(xa);
                     x2 = x2.add(xb);
                 }
-                acc0 = s1.fma(FloatVector.broadcast(F, d * scale(packed0, packed8, 2 * c)), acc0);
-                acc1 = s2.fma(FloatVector.broadcast(F, d * scale(packed0, packed8, 2 * c + 1)), acc1);
-                mins0 = x1.fma(FloatVector.broadcast(F, dmin * min(packed0, packed8, 2 * c)), mins0);
-                mins1 = x2.fma(FloatVector.broadcast(F, dmin * min(packed0, packed8, 2 * c + 1)), mins1);
+                acc0 = s1.fma(FloatVector.broadcast(F, d * KQuantMatrix.scale(packed0, packed8, 2 * c)), acc0);
+                acc1 = s2.fma(FloatVector.broadcast(F, d * KQuantMatrix.scale(packed0, packed8, 2 * c + 1)), acc1);
+                mins0 = x1.fma(FloatVector.broadcast(F, dmin * KQuantMatrix.min(packed0, packed8, 2 * c)), mins0);
+                mins1 = x2.fma(FloatVector.broadcast(F, dmin * KQuantMatrix.min(packed0, packed8, 2 * c + 1)), mins1);
             }
         }
         return acc0.add(acc1).sub(mins0.add(mins1)).reduceLanes(VectorOperators.ADD);
@@ -127,7 +103,7 @@ final class KQuantKernels {
             for (int h = 0; h < 2; h++) {
                 long ql = off + 64L * h;
                 long qh = off + 128 + 32L * h;
-                long scales = w.get(I64_LE, off + 192 + 8L * h);
+                long scales = w.get(KQuantMatrix.I64_LE, off + 192 + 8L * h);
                 for (int j = 0; j < 32; j += L) {
                     ByteVector hb = ByteVector.fromMemorySegment(B, w, qh + j, LE);
                     int first = 8 * (j / 16);

@@ -20,11 +20,13 @@ final class Q5KMatrix extends KQuantMatrix {
     void dequantizeBlock(long off, float[] out, int o) {
         float d = f16(data, off);
         float dmin = f16(data, off + 2);
+        long p0 = packed0(off + 4);
+        int p8 = packed8(off + 4);
         for (int c = 0; c < 4; c++) {
-            float d1 = d * scaleOrMin(off + 4, 2 * c, false);
-            float m1 = dmin * scaleOrMin(off + 4, 2 * c, true);
-            float d2 = d * scaleOrMin(off + 4, 2 * c + 1, false);
-            float m2 = dmin * scaleOrMin(off + 4, 2 * c + 1, true);
+            float d1 = d * scale(p0, p8, 2 * c);
+            float m1 = dmin * min(p0, p8, 2 * c);
+            float d2 = d * scale(p0, p8, 2 * c + 1);
+            float m2 = dmin * min(p0, p8, 2 * c + 1);
             for (int l = 0; l < 32; l++) {
                 int q = u8(off + 48 + 32 * c + l);
                 int h = u8(off + 16 + l);
