@@ -18,7 +18,6 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import dev.baremetalrt.core.chat.ChatMessage;
 import dev.baremetalrt.core.chat.ChatTemplates;
-import dev.baremetalrt.core.tokenizer.Tokenizer;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -67,10 +66,7 @@ final class GenerateCommand implements Callable<Integer> {
                     messages.add(ChatMessage.system(system));
                 }
                 messages.add(ChatMessage.user(prompt));
-                String rendered = ChatTemplates.forModel(m).render(messages, List.of(), true);
-                Tokenizer t = m.tokenizer();
-                boolean templateHasBos = t.bosId() >= 0 && rendered.startsWith(t.tokenText(t.bosId()));
-                int[] ids = t.encode(rendered, t.addBosByDefault() && !templateHasBos, true);
+                int[] ids = ChatTemplates.encode(m.tokenizer(), ChatTemplates.forModel(m).render(messages, List.of(), true));
                 run(m, local, ids, "", maxTokens, sampling.toParams(), printIds, quiet, spec.commandLine().getOut(), spec.commandLine().getErr());
             } else {
                 run(m, local, prompt, maxTokens, sampling.toParams(), printIds, quiet, spec.commandLine().getOut(), spec.commandLine().getErr());

@@ -57,10 +57,6 @@ public final class ChatTemplate {
         globals.registerExpTest(new IterableTest());
     }
 
-    public String source() {
-        return source;
-    }
-
     /** Renders the conversation; {@code tools} (OpenAI function specs) may be empty. */
     public String render(List<ChatMessage> messages, List<Map<String, Object>> tools, boolean addGenerationPrompt) {
         return render(messages, tools, addGenerationPrompt, Map.of());

@@ -69,6 +69,15 @@ public final class ChatTemplates {
         return new ChatTemplate(source(model).orElse(FALLBACK), bos, eos);
     }
 
+    /**
+     * Ids of a rendered conversation: special-token text becomes those tokens, and BOS is added as the
+     * tokenizer's metadata says unless the template already wrote it (most do, via {@code bos_token}).
+     */
+    public static int[] encode(Tokenizer tokenizer, String rendered) {
+        boolean templateWroteBos = tokenizer.bosId() >= 0 && rendered.startsWith(tokenizer.tokenText(tokenizer.bosId()));
+        return tokenizer.encode(rendered, tokenizer.addBosByDefault() && !templateWroteBos, true);
+    }
+
     /** Whether {@link #forModel} would use the fallback. */
     public static boolean usesFallback(Model model) {
         return source(model).isEmpty();

@@ -43,11 +43,6 @@ public final class SpecialTokens {
         return ids.isEmpty();
     }
 
-    /** The id of a special token's text, or -1. */
-    public int id(String text) {
-        return ids.getOrDefault(text, -1);
-    }
-
     /** A piece of a split text: either plain {@code text} (token -1) or one special {@code token}. */
     public record Fragment(String text, int token) {
         public boolean isSpecial() {

@@ -20,9 +20,10 @@ class ChatTemplatesTest {
             String prompt = ChatTemplates.forModel(model).render(List.of(ChatMessage.system("Lily"), ChatMessage.user("Once upon a time")), List.of(), true);
             assertEquals("<s>Lily\n\nOnce upon a time", prompt);
             Tokenizer t = model.tokenizer();
-            int[] ids = t.encode(prompt, false, true);
+            int[] ids = ChatTemplates.encode(t, prompt);
             assertEquals(t.bosId(), ids[0], "the template's <s> is the BOS token, not its letters");
-            assertEquals(1, java.util.Arrays.stream(ids).filter(id -> id == t.bosId()).count());
+            assertEquals(1, java.util.Arrays.stream(ids).filter(id -> id == t.bosId()).count(), "and BOS is not added a second time");
+            assertArrayEquals(t.encode("Lily"), java.util.Arrays.copyOf(ids, t.encode("Lily").length));
         }
     }
 
