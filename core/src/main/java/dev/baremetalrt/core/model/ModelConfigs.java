@@ -59,13 +59,12 @@ public final class ModelConfigs {
      */
     static RopeScaling ropeScaling(GgufFile gguf, String arch, int ropeDim) {
         String type = gguf.string(arch + ".rope.scaling.type").orElse("none");
-        float factor = gguf.floating(arch + ".rope.scaling.factor").or(() -> gguf.floating(arch + ".rope.scale_linear")).orElse(1f);
         if (!type.equals("none") && !type.equals("linear")) {
             throw new ModelException("GGUF file %s: rope scaling type '%s' is not supported (supported: none, linear, rope_freqs)".formatted(gguf.path(), type));
         }
-        if (!type.equals("linear")) {
-            factor = 1f;
-        }
+        float factor = type.equals("linear")
+                ? gguf.floating(arch + ".rope.scaling.factor").or(() -> gguf.floating(arch + ".rope.scale_linear")).orElse(1f)
+                : 1f;
         GgufTensorInfo freqs = gguf.tensors().get(TensorNames.ROPE_FREQS);
         if (freqs == null) {
             return factor == 1f ? RopeScaling.NONE : RopeScaling.linear(factor, ropeDim);
