@@ -10,6 +10,7 @@ import com.hubspot.jinjava.interpret.RenderResult;
 import com.hubspot.jinjava.interpret.TemplateError;
 import com.hubspot.jinjava.lib.filter.Filter;
 import com.hubspot.jinjava.lib.fn.ELFunctionDefinition;
+import dev.baremetalrt.core.json.JsonWriter;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -137,13 +138,13 @@ public final class ChatTemplate {
 
         @Override
         public Object filter(Object var, JinjavaInterpreter interpreter, String... args) {
-            return PythonJson.dumps(var, 0);
+            return JsonWriter.write(var, 0);
         }
 
         @Override
         public Object filter(Object var, JinjavaInterpreter interpreter, Object[] args, Map<String, Object> kwargs) {
             Object indent = kwargs.getOrDefault("indent", args.length > 0 ? args[0] : null);
-            return PythonJson.dumps(var, indent instanceof Number n ? n.intValue() : indent == null ? 0 : Integer.parseInt(indent.toString()));
+            return JsonWriter.write(var, indent instanceof Number n ? n.intValue() : indent == null ? 0 : Integer.parseInt(indent.toString()));
         }
     }
 }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.baremetalrt.core.TestModels;
 import dev.baremetalrt.core.json.Json;
+import dev.baremetalrt.core.json.JsonWriter;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -157,6 +158,6 @@ class ChatTemplateTest {
         var t = java.time.ZonedDateTime.of(2024, 7, 5, 14, 3, 9, 0, java.time.ZoneOffset.UTC);
         assertEquals("05 Jul 2024, Friday 02:03:09 PM %", TemplateFunctions.strftime(t, "%d %b %Y, %A %I:%M:%S %p %%"));
         assertEquals("\"a\\\"b\", [1, 2.5, true, null], {\"k\": \"v\"}",
-                PythonJson.dumps("a\"b", 0) + ", " + PythonJson.dumps(java.util.Arrays.asList(1L, 2.5, true, null), 0) + ", " + PythonJson.dumps(Map.of("k", "v"), 0));
+                JsonWriter.write("a\"b", 0) + ", " + JsonWriter.write(java.util.Arrays.asList(1L, 2.5, true, null), 0) + ", " + JsonWriter.write(Map.of("k", "v"), 0));
     }
 }

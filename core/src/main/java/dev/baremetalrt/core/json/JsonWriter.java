@@ -1,18 +1,20 @@
-package dev.baremetalrt.core.chat;
+package dev.baremetalrt.core.json;
 
 import java.util.Collection;
 import java.util.Iterator;
 import java.util.Map;
 
 /**
- * Writes values as Python's {@code json.dumps(value, ensure_ascii=False, indent=indent)} does, which is
- * what a template's {@code tojson} produces under transformers: {@code ", "} and {@code ": "} separators
- * on one line, or newlines with {@code indent} spaces per level and {@code ","} at line ends.
+ * Writes maps, collections, arrays, strings, numbers, booleans and null as JSON, exactly as Python's
+ * {@code json.dumps(value, ensure_ascii=False, indent=indent)} does: that is what a chat template's
+ * {@code tojson} produces under transformers, and it is plain valid JSON for files we write.
+ * {@code indent} 0 gives one line with {@code ", "} and {@code ": "} separators; more gives newlines with
+ * {@code indent} spaces per level and {@code ","} at line ends.
  */
-final class PythonJson {
-    private PythonJson() {}
+public final class JsonWriter {
+    private JsonWriter() {}
 
-    static String dumps(Object value, int indent) {
+    public static String write(Object value, int indent) {
         StringBuilder sb = new StringBuilder();
         write(sb, value, indent, 0);
         return sb.toString();
