@@ -6,8 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.baremetalrt.core.engine.LocalDeployment;
 import dev.baremetalrt.core.engine.Pipeline;
+import dev.baremetalrt.core.model.HfModel;
 import dev.baremetalrt.core.model.LlamaModel;
+import dev.baremetalrt.core.model.Model;
 import dev.baremetalrt.core.synth.ModelShape;
+import dev.baremetalrt.core.synth.SyntheticHfModelGenerator;
 import dev.baremetalrt.core.synth.SyntheticModelGenerator;
 import dev.baremetalrt.spi.Backend;
 import dev.baremetalrt.spi.BackendException;
@@ -42,7 +45,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * Compares a backend with {@link ReferenceLlama} on synthetic models: a GQA shape (4 query heads over 2
  * KV heads) and a non-GQA shape in every plain and 32-block type, a GQA shape with rows of 256 in every
- * K-quant type, each split into 1, 2 and 3 stages.
+ * K-quant type, each split into 1, 2 and 3 stages; and the GQA shape as Hugging Face safetensors
+ * directories (F32, F16, BF16; one file and sharded).
  * Extend it, return your provider from {@link #provider()}, and run it with JUnit 5.
  *
  * <p>Rules (the number is in each test's name; what to look at when one fails):
@@ -50,7 +54,10 @@ import org.junit.jupiter.params.provider.MethodSource;
  *   <li><b>R1</b> logits for a 24-token prompt (all positions) and for following decode steps match the float64
  *       reference within {@link #tolerance}: the reference decodes the same stored weights, so only float
  *       rounding may differ. Failing for one type only: that type's dequantization. Failing for stage
- *       splits only: hidden-state hand-over or layer offsets. Failing for GQA only: the KV head mapping.</li>
+ *       splits only: hidden-state hand-over or layer offsets. Failing for GQA only: the KV head mapping.
+ *       On Hugging Face directories the reference reads the GGUF file of the same seed, so the directory
+ *       must hold the same model: failing there only points at the q/k rotate-half permutation or the
+ *       safetensors mapping.</li>
  *   <li><b>R2</b> a prompt run in one call equals the same prompt fed one position at a time (batched
  *       prefill must not change results beyond rounding): look at causal masking and KV positions.</li>
  *   <li><b>R3</b> sessions run together in one batch equal the same sessions run alone.</li>
@@ -70,6 +77,8 @@ public abstract class BackendReferenceTest {
     /** Long enough for a backend's many-position (prefill) path, e.g. the cpu backend's tiled GEMM. */
     private static final int[] LONG_PROMPT = java.util.stream.IntStream.range(0, 24).map(i -> 1 + (i * 37) % 290).toArray();
     private static final int[] CONTINUATION = {7, 280, 3};
+    /** The dtypes Hugging Face directories hold. */
+    private static final List<WeightType> HF_TYPES = List.of(WeightType.F32, WeightType.F16, WeightType.BF16);
 
     private Path dir;
     private final Map<String, Path> models = new HashMap<>();
@@ -134,9 +143,39 @@ public abstract class BackendReferenceTest {
     @ParameterizedTest(name = "R1 logits match the float64 reference: {0} {1} in {2} stage(s)")
     @MethodSource("cases")
     void r1LogitsMatchReference(String shape, WeightType type, int stages) {
-        try (LlamaModel model = open(shape, type); LocalDeployment local = LocalDeployment.load(model, provider(), options(), stages, 64)) {
+        try (LlamaModel model = open(shape, type)) {
+            assertLogitsMatchReference(model, model, tolerance(type), stages);
+        }
+    }
+
+    Stream<Arguments> hfCases() {
+        List<Arguments> cases = new ArrayList<>();
+        for (WeightType type : HF_TYPES) {
+            cases.add(Arguments.of(type, 1, false));
+            cases.add(Arguments.of(type, 2, true));
+        }
+        return cases.stream();
+    }
+
+    @ParameterizedTest(name = "R1 logits match the float64 reference on a Hugging Face directory: {0} in {1} stage(s), sharded {2}")
+    @MethodSource("hfCases")
+    void r1LogitsMatchReferenceOnHfDirectories(WeightType type, int stages, boolean sharded) {
+        Path hf = dir.resolve("hf-" + type + (sharded ? "-sharded" : ""));
+        // 64 KB shards split the 3-layer model over several files, exercising the index.
+        SyntheticHfModelGenerator.write(GQA, type, 1234, hf, sharded ? 64_000 : SyntheticHfModelGenerator.DEFAULT_MAX_SHARD_BYTES);
+        try (HfModel model = HfModel.open(hf); LlamaModel sameSeed = open(GQA.name(), type)) {
+            assertLogitsMatchReference(model, sameSeed, tolerance(type), stages);
+        }
+    }
+
+    /**
+     * R1: LONG_PROMPT in one call (all positions) then CONTINUATION one token at a time, run by the backend on
+     * {@code model} and by the float64 reference on {@code referenceWeights}.
+     */
+    private void assertLogitsMatchReference(Model model, Model referenceWeights, double tolerance, int stages) {
+        try (LocalDeployment local = LocalDeployment.load(model, provider(), options(), stages, 64)) {
             // LONG_PROMPT then CONTINUATION: 27 positions, within the shapes' context of 64
-            ReferenceLlama reference = new ReferenceLlama(model);
+            ReferenceLlama reference = new ReferenceLlama(referenceWeights);
             double[][] expected = new double[LONG_PROMPT.length][];
             for (int i = 0; i < LONG_PROMPT.length; i++) {
                 expected[i] = reference.next(LONG_PROMPT[i]);
@@ -146,13 +185,13 @@ public abstract class BackendReferenceTest {
             TensorPayload logits = pipeline.forward(StepBatch.of(SessionStep.ofTokens("r1", 0, LONG_PROMPT, SessionStep.Logits.ALL))).output("r1");
             assertEquals(LONG_PROMPT.length, logits.dim(0), "one row of logits per prompt position");
             for (int i = 0; i < LONG_PROMPT.length; i++) {
-                assertClose(expected[i], logits, i, tolerance(type), "prompt position " + i);
+                assertClose(expected[i], logits, i, tolerance, "prompt position " + i);
             }
             int position = LONG_PROMPT.length;
             for (int token : CONTINUATION) {
                 double[] want = reference.next(token);
                 TensorPayload got = pipeline.forward(StepBatch.of(SessionStep.ofTokens("r1", position++, new int[] {token}, SessionStep.Logits.LAST))).output("r1");
-                assertClose(want, got, 0, tolerance(type), "decode position " + (position - 1));
+                assertClose(want, got, 0, tolerance, "decode position " + (position - 1));
             }
             pipeline.release("r1");
         }

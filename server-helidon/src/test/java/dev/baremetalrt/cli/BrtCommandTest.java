@@ -106,6 +106,28 @@ class BrtCommandTest {
     }
 
     @Test
+    void synthHfDirectoryGeneratesWhatTheGgufOfTheSameSeedGenerates() {
+        Path gguf = dir.resolve("tiny.gguf");
+        Path hf = dir.resolve("tiny-hf");
+        assertEquals(0, Cli.run("synth", "--shape", "tiny", "--type", "F32", "--out", gguf.toString(), "--seed", "5").exitCode());
+        Cli synth = Cli.run("synth", "--shape", "tiny", "--type", "F32", "--format", "hf", "--max-shard-size", "1MB", "--out", hf.toString(), "--seed", "5");
+        assertEquals(0, synth.exitCode(), synth.err());
+        assertTrue(Files.isRegularFile(hf.resolve("model.safetensors.index.json")), "1MB shards: an index");
+        Cli fromGguf = Cli.run("generate", "--model", gguf.toString(), "--max-tokens", "12", "--temperature", "0", "--print-ids", "--quiet", "--prompt", "the batea");
+        Cli fromHf = Cli.run("generate", "--model", hf.toString(), "--max-tokens", "12", "--temperature", "0", "--print-ids", "--quiet", "--prompt", "the batea");
+        assertEquals(0, fromHf.exitCode(), fromHf.err());
+        assertEquals(fromGguf.out(), fromHf.out());
+        assertTrue(fromHf.out().strip().split("\\s+").length >= 12, fromHf.out());
+
+        Cli quantized = Cli.run("synth", "--shape", "tiny", "--type", "Q4_0", "--format", "hf", "--out", dir.resolve("q").toString());
+        assertEquals(1, quantized.exitCode());
+        assertTrue(quantized.err().contains("F32, F16 or BF16"), quantized.err());
+        Cli badSize = Cli.run("synth", "--shape", "tiny", "--type", "F16", "--format", "hf", "--max-shard-size", "lots", "--out", dir.resolve("s").toString());
+        assertEquals(1, badSize.exitCode());
+        assertTrue(badSize.err().contains("not a size"), badSize.err());
+    }
+
+    @Test
     void backendsListsTheCpuBackend() {
         Cli r = Cli.run("backends");
         assertEquals(0, r.exitCode());

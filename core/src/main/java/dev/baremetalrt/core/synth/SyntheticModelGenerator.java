@@ -8,20 +8,13 @@ import dev.baremetalrt.spi.TensorNames;
 import dev.baremetalrt.spi.WeightType;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.channels.WritableByteChannel;
 import java.nio.file.Path;
-import java.util.SplittableRandom;
-import java.util.stream.IntStream;
 
 /**
- * Writes a GGUF model of a {@link ModelShape} with random weights. Matrices are uniform with standard
- * deviation {@code 1/sqrt(rowLength)} so activations keep a sane scale through many layers; norms are 1.
- * Each row has its own random stream derived from (seed, tensor, row), so rows are generated in parallel
- * and the file does not depend on the thread count. Norm tensors are always F32, as llama.cpp writes them.
+ * Writes a GGUF model of a {@link ModelShape} with random weights ({@link SyntheticWeights}). Norm tensors
+ * are always F32, as llama.cpp writes them.
  */
 public final class SyntheticModelGenerator {
-    private static final int CHUNK_BYTES = 8 << 20;
-
     private SyntheticModelGenerator() {}
 
     /** Writes the model to {@code out}. */
@@ -121,41 +114,12 @@ public final class SyntheticModelGenerator {
             for (float v : values) {
                 buf.putFloat(v);
             }
-            writeFully(out, buf.flip());
+            SyntheticWeights.writeFully(out, buf.flip());
         };
     }
 
     private static GgufWriter.TensorData random(WeightType type, int cols, int rows, long seed, int tensorIndex) {
-        return out -> {
-            int rowBytes = (int) type.byteSize(cols);
-            int rowsPerChunk = Math.max(1, CHUNK_BYTES / rowBytes);
-            float scale = (float) Math.sqrt(3.0 / cols); // uniform [-a, a] has std a / sqrt(3)
-            ByteBuffer chunk = ByteBuffer.allocate(rowsPerChunk * rowBytes).order(ByteOrder.LITTLE_ENDIAN);
-            for (int first = 0; first < rows; first += rowsPerChunk) {
-                int count = Math.min(rowsPerChunk, rows - first);
-                int base = first;
-                IntStream.range(0, count).parallel().forEach(i -> {
-                    float[] row = new float[cols];
-                    SplittableRandom rnd = new SplittableRandom(mix(seed, tensorIndex, base + i));
-                    for (int c = 0; c < cols; c++) {
-                        row[c] = (float) (rnd.nextDouble() * 2 - 1) * scale;
-                    }
-                    Quantizer.encode(type, row, 0, cols, chunk.slice(i * rowBytes, rowBytes).order(ByteOrder.LITTLE_ENDIAN));
-                });
-                writeFully(out, chunk.slice(0, count * rowBytes));
-            }
-        };
+        return out -> SyntheticWeights.writeRows(type, cols, rows, seed, tensorIndex, java.util.function.IntUnaryOperator.identity(), out);
     }
 
-    private static long mix(long seed, int tensor, int row) {
-        long z = seed * 0x9E3779B97F4A7C15L + tensor * 0xBF58476D1CE4E5B9L + row * 0x94D049BB133111EBL;
-        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
-        return z ^ (z >>> 31);
-    }
-
-    private static void writeFully(WritableByteChannel out, ByteBuffer buf) throws java.io.IOException {
-        while (buf.hasRemaining()) {
-            out.write(buf);
-        }
-    }
 }
