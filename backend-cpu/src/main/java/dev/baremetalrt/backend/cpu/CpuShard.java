@@ -248,13 +248,21 @@ final class CpuShard implements Shard {
             gemm(w, x, n, out);
             return out;
         }
+        float[][] prepared = new float[n][];
+        boolean anyPrepared = false;
+        for (int p = 0; p < n; p++) {
+            prepared[p] = w.prepareInput(x, p * cols);
+            anyPrepared |= prepared[p] != null;
+        }
+        // Types that prepare their input have no four-position kernel; they take one position at a time.
+        int fourAtATime = anyPrepared ? 0 : 4;
         parallel.forRange(rows, 16, (r0, r1) -> {
             float[] four = new float[4];
             for (int pb = 0; pb < n; pb += POSITION_BLOCK) {
                 int pe = Math.min(n, pb + POSITION_BLOCK);
                 for (int r = r0; r < r1; r++) {
                     int p = pb;
-                    for (; p + 4 <= pe; p += 4) {
+                    for (; fourAtATime > 0 && p + 4 <= pe; p += 4) {
                         w.dot4(r, x, p * cols, cols, four);
                         out[p * rows + r] = four[0];
                         out[(p + 1) * rows + r] = four[1];
@@ -262,7 +270,7 @@ final class CpuShard implements Shard {
                         out[(p + 3) * rows + r] = four[3];
                     }
                     for (; p < pe; p++) {
-                        out[p * rows + r] = w.dot(r, x, p * cols);
+                        out[p * rows + r] = w.dot(r, x, p * cols, prepared[p]);
                     }
                 }
             }

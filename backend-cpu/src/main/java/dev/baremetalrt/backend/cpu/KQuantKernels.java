@@ -4,15 +4,18 @@ import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Fused dot products for K-quant rows: values are widened L at a time (L = 8 or 16 float lanes) straight
  * from the mapped bytes, multiplied with x and scaled per sub-block; a row is never dequantized whole.
  * Sub-blocks are 32 (Q4_K, Q5_K) or 16 (Q6_K) values, so every vector of L values shares one scale.
- * Q4_K/Q5_K subtract their mins as {@code dmin*min * sum(x)} over each sub-block, accumulated separately.
+ * Q4_K/Q5_K subtract their mins as {@code dmin*min * sum(x)} over each sub-block, with the sums of x
+ * computed once per matrix-vector product ({@link #subBlockSums}).
  * Row lengths are multiples of 256 (the GGUF reader checks), so there is no scalar tail.
  */
 final class KQuantKernels {
@@ -28,66 +31,124 @@ final class KQuantKernels {
         return (FloatVector) v.convertShape(VectorOperators.B2F, F, 0);
     }
 
-    static float dotQ4K(KQuantMatrix m, long off, float[] x, int xOff, int n) {
+    /**
+     * Q4_K row times x. The mins' share, {@code dmin*min_j * sum(x over sub-block j)}, comes from
+     * {@code sums} (see {@link #subBlockSums}), computed once per matrix-vector product instead of per row.
+     */
+    static float dotQ4K(KQuantMatrix m, long off, float[] x, int xOff, int n, float[] sums) {
         MemorySegment w = m.data;
-        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0, mins0 = acc0, mins1 = acc0;
+        float[] scales = new float[16];
+        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0, mins = acc0;
         for (int b = 0; b < n; b += 256, off += 144) {
-            float d = WeightMatrix.f16(w, off);
-            float dmin = WeightMatrix.f16(w, off + 2);
-            long packed0 = m.packed0(off + 4);
-            int packed8 = m.packed8(off + 4);
+            unpackScalesAndMins(w, off, scales);
+            for (int i = 0; i < 16; i += L) {
+                mins = FloatVector.fromArray(F, scales, i).fma(FloatVector.fromArray(F, sums, (b >> 4) + i), mins);
+            }
             for (int c = 0; c < 4; c++) {
-                FloatVector s1 = FloatVector.zero(F), s2 = s1, x1 = s1, x2 = s1;
+                FloatVector s1 = FloatVector.zero(F), s2 = s1;
                 for (int j = 0; j < 32; j += L) {
                     ByteVector q = ByteVector.fromMemorySegment(B, w, off + 16 + 32 * c + j, LE);
                     int at = xOff + b + 64 * c + j;
-                    FloatVector xa = FloatVector.fromArray(F, x, at);
-                    FloatVector xb = FloatVector.fromArray(F, x, at + 32);
-                    s1 = toFloats(q.and(NIBBLE)).fma(xa, s1);
-                    s2 = toFloats(q.lanewise(VectorOperators.LSHR, 4).and(NIBBLE)).fma(xb, s2);
-                    x1 = x1.add(xa);
-                    x2 = x2.add(xb);
+                    s1 = toFloats(q.and(NIBBLE)).fma(FloatVector.fromArray(F, x, at), s1);
+                    s2 = toFloats(VectorKernels.highNibbles(q)).fma(FloatVector.fromArray(F, x, at + 32), s2);
                 }
-                acc0 = s1.fma(FloatVector.broadcast(F, d * KQuantMatrix.scale(packed0, packed8, 2 * c)), acc0);
-                acc1 = s2.fma(FloatVector.broadcast(F, d * KQuantMatrix.scale(packed0, packed8, 2 * c + 1)), acc1);
-                mins0 = x1.fma(FloatVector.broadcast(F, dmin * KQuantMatrix.min(packed0, packed8, 2 * c)), mins0);
-                mins1 = x2.fma(FloatVector.broadcast(F, dmin * KQuantMatrix.min(packed0, packed8, 2 * c + 1)), mins1);
+                acc0 = s1.fma(FloatVector.broadcast(F, scales[2 * c]), acc0);
+                acc1 = s2.fma(FloatVector.broadcast(F, scales[2 * c + 1]), acc1);
             }
         }
-        return acc0.add(acc1).sub(mins0.add(mins1)).reduceLanes(VectorOperators.ADD);
+        return acc0.add(acc1).sub(mins).reduceLanes(VectorOperators.ADD);
     }
 
-    static float dotQ5K(KQuantMatrix m, long off, float[] x, int xOff, int n) {
+    /** Q5_K row times x: {@link #dotQ4K} with each value's fifth bit from {@code qh}. */
+    static float dotQ5K(KQuantMatrix m, long off, float[] x, int xOff, int n, float[] sums) {
         MemorySegment w = m.data;
-        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0, mins0 = acc0, mins1 = acc0;
+        float[] scales = new float[16];
+        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0, mins = acc0;
         for (int b = 0; b < n; b += 256, off += 176) {
-            float d = WeightMatrix.f16(w, off);
-            float dmin = WeightMatrix.f16(w, off + 2);
-            long packed0 = m.packed0(off + 4);
-            int packed8 = m.packed8(off + 4);
+            unpackScalesAndMins(w, off, scales);
+            for (int i = 0; i < 16; i += L) {
+                mins = FloatVector.fromArray(F, scales, i).fma(FloatVector.fromArray(F, sums, (b >> 4) + i), mins);
+            }
             for (int c = 0; c < 4; c++) {
-                FloatVector s1 = FloatVector.zero(F), s2 = s1, x1 = s1, x2 = s1;
+                FloatVector s1 = FloatVector.zero(F), s2 = s1;
                 for (int j = 0; j < 32; j += L) {
                     ByteVector q = ByteVector.fromMemorySegment(B, w, off + 48 + 32 * c + j, LE);
                     ByteVector h = ByteVector.fromMemorySegment(B, w, off + 16 + j, LE);
                     ByteVector lo = q.and(NIBBLE).or(h.lanewise(VectorOperators.LSHR, 2 * c).and((byte) 1).lanewise(VectorOperators.LSHL, 4));
-                    ByteVector hi = q.lanewise(VectorOperators.LSHR, 4).and(NIBBLE)
-                            .or(h.lanewise(VectorOperators.LSHR, 2 * c + 1).and((byte) 1).lanewise(VectorOperators.LSHL, 4));
+                    ByteVector hi = VectorKernels.highNibbles(q).or(h.lanewise(VectorOperators.LSHR, 2 * c + 1).and((byte) 1).lanewise(VectorOperators.LSHL, 4));
                     int at = xOff + b + 64 * c + j;
-                    FloatVector xa = FloatVector.fromArray(F, x, at);
-                    FloatVector xb = FloatVector.fromArray(F, x, at + 32);
-                    s1 = toFloats(lo).fma(xa, s1);
-                    s2 = toFloats(hi).fma(xb, s2);
-                    x1 = x1.add(xa);
-                    x2 = x2.add(xb);
+                    s1 = toFloats(lo).fma(FloatVector.fromArray(F, x, at), s1);
+                    s2 = toFloats(hi).fma(FloatVector.fromArray(F, x, at + 32), s2);
                 }
-                acc0 = s1.fma(FloatVector.broadcast(F, d * KQuantMatrix.scale(packed0, packed8, 2 * c)), acc0);
-                acc1 = s2.fma(FloatVector.broadcast(F, d * KQuantMatrix.scale(packed0, packed8, 2 * c + 1)), acc1);
-                mins0 = x1.fma(FloatVector.broadcast(F, dmin * KQuantMatrix.min(packed0, packed8, 2 * c)), mins0);
-                mins1 = x2.fma(FloatVector.broadcast(F, dmin * KQuantMatrix.min(packed0, packed8, 2 * c + 1)), mins1);
+                acc0 = s1.fma(FloatVector.broadcast(F, scales[2 * c]), acc0);
+                acc1 = s2.fma(FloatVector.broadcast(F, scales[2 * c + 1]), acc1);
             }
         }
-        return acc0.add(acc1).sub(mins0.add(mins1)).reduceLanes(VectorOperators.ADD);
+        return acc0.add(acc1).sub(mins).reduceLanes(VectorOperators.ADD);
+    }
+
+    /**
+     * Sums of x over each 32-value sub-block, laid out against {@link #unpackScalesAndMins}'s output: per super-block 16
+     * floats, 8 zeros (against the scales) then the 8 sums (against the mins).
+     */
+    static float[] subBlockSums(float[] x, int xOff, int n) {
+        float[] sums = new float[n / 16];
+        for (int b = 0; b < n; b += 32) {
+            FloatVector s = FloatVector.zero(F);
+            for (int j = 0; j < 32; j += L) {
+                s = s.add(FloatVector.fromArray(F, x, xOff + b + j));
+            }
+            int sub = b >> 5;
+            sums[16 * (sub >> 3) + 8 + (sub & 7)] = s.reduceLanes(VectorOperators.ADD);
+        }
+        return sums;
+    }
+
+    /*
+     * The 12 packed bytes of 6-bit scales and mins (see KQuantMatrix.scale) unpacked with two byte shuffles: output lane k < 8 is scale k, lane 8 + k is min k. Lanes j < 4 are a plain byte & 63; lanes
+     * j >= 4 take 4 bits from byte j + 4 (low nibble for scales, high for mins) and 2 from the top of byte
+     * j - 4 (scales) or j (mins). Unpacking them with scalar shifts cost Q4_K half its speed: the scalar
+     * work competes with 512-bit vector work for the same ports.
+     */
+    private static final VectorSpecies<Byte> B128 = ByteVector.SPECIES_128;
+    private static final VectorShuffle<Byte> NIBBLE_BYTE = VectorShuffle.fromValues(B128, 0, 1, 2, 3, 8, 9, 10, 11, 4, 5, 6, 7, 8, 9, 10, 11);
+    private static final VectorShuffle<Byte> TOP_BITS_BYTE = VectorShuffle.fromValues(B128, 0, 0, 0, 0, 0, 1, 2, 3, 0, 0, 0, 0, 4, 5, 6, 7);
+    private static final ByteVector NIBBLE_SHIFT = ByteVector.fromArray(B128, new byte[] {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 4, 4, 4}, 0);
+    private static final VectorMask<Byte> SPLIT_LANES = VectorMask.fromLong(B128, 0xF0F0L);
+    /** Per float part of the 16 lanes: which lanes are mins (scaled by dmin rather than d). */
+    private static final VectorMask<Float>[] MIN_LANES = minLanes();
+
+    @SuppressWarnings("unchecked")
+    private static VectorMask<Float>[] minLanes() {
+        VectorMask<Float>[] masks = new VectorMask[Math.max(1, 16 / L)];
+        for (int part = 0; part < masks.length; part++) {
+            long bits = 0;
+            for (int i = 0; i < L; i++) {
+                bits |= (part * L + i >= 8 ? 1L : 0L) << i;
+            }
+            masks[part] = VectorMask.fromLong(F, bits);
+        }
+        return masks;
+    }
+
+    /**
+     * Writes {@code d*scale_j} to {@code scales[j]} and {@code dmin*min_j} to {@code scales[8+j]} for the
+     * Q4_K/Q5_K super-block at {@code off}. Takes and returns no vectors: if C2 declines to inline it, a
+     * vector crossing the call would be boxed on every super-block (2-4x slower decode, run to run).
+     */
+    private static void unpackScalesAndMins(MemorySegment w, long off, float[] scales) {
+        ByteVector packed = ByteVector.fromMemorySegment(B128, w, off + 4, LE); // 12 packed bytes and 4 of qs, unused
+        ByteVector nibbleByte = packed.rearrange(NIBBLE_BYTE);
+        ByteVector topBits = packed.rearrange(TOP_BITS_BYTE).lanewise(VectorOperators.LSHR, 6).lanewise(VectorOperators.LSHL, 4);
+        ByteVector split = nibbleByte.lanewise(VectorOperators.LSHR, NIBBLE_SHIFT).and(NIBBLE).or(topBits);
+        ByteVector six = nibbleByte.and((byte) 63).blend(split, SPLIT_LANES);
+        float d = WeightMatrix.f16(w, off);
+        float dmin = WeightMatrix.f16(w, off + 2);
+        for (int part = 0; part < MIN_LANES.length; part++) {
+            ((FloatVector) six.convertShape(VectorOperators.B2F, F, part))
+                    .mul(FloatVector.broadcast(F, d).blend(dmin, MIN_LANES[part]))
+                    .intoArray(scales, part * L);
+        }
     }
 
     /**

@@ -13,8 +13,18 @@ final class Q4KMatrix extends KQuantMatrix {
     }
 
     @Override
+    float[] prepareInput(float[] x, int xOff) {
+        return Simd.ENABLED ? KQuantKernels.subBlockSums(x, xOff, cols) : null;
+    }
+
+    @Override
     float dot(int row, float[] x, int xOff) {
-        return Simd.ENABLED ? KQuantKernels.dotQ4K(this, row * rowBytes, x, xOff, cols) : super.dot(row, x, xOff);
+        return dot(row, x, xOff, prepareInput(x, xOff));
+    }
+
+    @Override
+    float dot(int row, float[] x, int xOff, float[] prepared) {
+        return prepared != null ? KQuantKernels.dotQ4K(this, row * rowBytes, x, xOff, cols, prepared) : super.dot(row, x, xOff);
     }
 
     @Override

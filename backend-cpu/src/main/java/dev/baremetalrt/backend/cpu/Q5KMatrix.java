@@ -12,8 +12,18 @@ final class Q5KMatrix extends KQuantMatrix {
     }
 
     @Override
+    float[] prepareInput(float[] x, int xOff) {
+        return Simd.ENABLED ? KQuantKernels.subBlockSums(x, xOff, cols) : null;
+    }
+
+    @Override
     float dot(int row, float[] x, int xOff) {
-        return Simd.ENABLED ? KQuantKernels.dotQ5K(this, row * rowBytes, x, xOff, cols) : super.dot(row, x, xOff);
+        return dot(row, x, xOff, prepareInput(x, xOff));
+    }
+
+    @Override
+    float dot(int row, float[] x, int xOff, float[] prepared) {
+        return prepared != null ? KQuantKernels.dotQ5K(this, row * rowBytes, x, xOff, cols, prepared) : super.dot(row, x, xOff);
     }
 
     @Override

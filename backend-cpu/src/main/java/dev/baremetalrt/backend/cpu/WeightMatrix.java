@@ -49,6 +49,20 @@ abstract class WeightMatrix {
     abstract float dot(int row, float[] x, int xOff);
 
     /**
+     * Work on {@code x[xOff .. xOff+cols)} that every row's dot product would otherwise repeat, done once
+     * per matrix-vector product and handed to {@link #dot(int, float[], int, float[])}: for K-quants with
+     * mins, the sums of x over each sub-block. Null (the default) when the type needs none.
+     */
+    float[] prepareInput(float[] x, int xOff) {
+        return null;
+    }
+
+    /** {@link #dot} given what {@link #prepareInput} returned for the same x. */
+    float dot(int row, float[] x, int xOff, float[] prepared) {
+        return dot(row, x, xOff);
+    }
+
+    /**
      * Dot products of row {@code row} with four vectors at {@code xOff + k*stride}, k = 0..3, into
      * {@code out[0..4)}: one read of the row serves four positions (prefill).
      */
