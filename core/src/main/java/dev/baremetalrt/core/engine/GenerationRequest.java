@@ -10,9 +10,20 @@ import dev.baremetalrt.core.sampling.SamplingParams;
  * @param promptTokens prompt ids, BOS included when wanted; at least one
  * @param maxTokens    most tokens to generate
  * @param sampling     how to pick tokens (stop strings included)
+ * @param logprobs     -1: no log-probabilities; 0..20: report each token's, with that many alternatives
+ *                     (see {@link TokenSink#onLogprobs})
  */
-public record GenerationRequest(int[] promptTokens, int maxTokens, SamplingParams sampling) {
+public record GenerationRequest(int[] promptTokens, int maxTokens, SamplingParams sampling, int logprobs) {
+    public static final int MAX_TOP_LOGPROBS = 20;
+
+    public GenerationRequest(int[] promptTokens, int maxTokens, SamplingParams sampling) {
+        this(promptTokens, maxTokens, sampling, -1);
+    }
+
     public GenerationRequest {
+        if (logprobs < -1 || logprobs > MAX_TOP_LOGPROBS) {
+            throw new IllegalArgumentException("logprobs must be -1 (off) or 0.." + MAX_TOP_LOGPROBS + ", got " + logprobs);
+        }
         requireNonNull(promptTokens, "promptTokens is null");
         requireNonNull(sampling, "sampling is null");
         if (promptTokens.length == 0) {

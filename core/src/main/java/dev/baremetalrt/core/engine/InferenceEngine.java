@@ -2,15 +2,11 @@ package dev.baremetalrt.core.engine;
 
 import static java.util.Objects.requireNonNull;
 
-import dev.baremetalrt.core.sampling.Sampler;
-import dev.baremetalrt.core.sampling.StopMatcher;
-import dev.baremetalrt.core.tokenizer.StreamingDecoder;
 import dev.baremetalrt.core.tokenizer.Tokenizer;
 import dev.baremetalrt.spi.SessionException;
 import dev.baremetalrt.spi.SessionStep;
 import dev.baremetalrt.spi.StepBatch;
 import dev.baremetalrt.spi.TensorPayload;
-import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -56,6 +52,33 @@ public final class InferenceEngine {
      * @throws SessionException when the prompt alone does not fit in the context
      */
     public GenerationResult generate(GenerationRequest request, TokenSink sink) {
+        validate(request, pipeline, tokenizer, contextCapacity);
+        Generation g = new Generation("gen-" + SESSION_IDS.incrementAndGet(), request, sink, tokenizer, contextCapacity);
+        if (g.finished()) {
+            return g.result();
+        }
+        pipeline.openSession(g.sessionId);
+        try {
+            float[] logits = null;
+            while (g.prefilling()) {
+                int position = g.nextPosition();
+                logits = step(g.sessionId, position, g.nextPromptChunk(prefillChunk));
+            }
+            while (!g.accept(logits)) {
+                if (sink.isCancelled()) {
+                    g.finish(FinishReason.CANCELLED);
+                    break;
+                }
+                logits = step(g.sessionId, g.nextPosition(), new int[] {g.lastToken()});
+            }
+        } finally {
+            pipeline.release(g.sessionId);
+        }
+        return g.result();
+    }
+
+    /** Checks a request before any work: the prompt fits the context and its ids are in the vocabulary. */
+    static void validate(GenerationRequest request, Pipeline pipeline, Tokenizer tokenizer, int contextCapacity) {
         int[] prompt = request.promptTokens();
         if (prompt.length > contextCapacity) {
             throw new SessionException("model %s: the prompt has %d tokens, the context holds %d"
@@ -66,67 +89,6 @@ public final class InferenceEngine {
                 throw new SessionException("model %s: token id %d is outside the vocabulary of %d".formatted(pipeline.plan().modelId(), t, tokenizer.vocabSize()));
             }
         }
-        String sessionId = "gen-" + SESSION_IDS.incrementAndGet();
-        int[] history = Arrays.copyOf(prompt, Math.min(contextCapacity, prompt.length + request.maxTokens()) + 1);
-        int length = prompt.length;
-        Sampler sampler = new Sampler(request.sampling());
-        StopMatcher stops = new StopMatcher(request.sampling().stop());
-        StreamingDecoder decoder = tokenizer.newDecoder();
-        for (int t : prompt) {
-            decoder.accept(t); // so that spacing and held-back bytes continue correctly into the generated text
-        }
-        StringBuilder text = new StringBuilder();
-        FinishReason reason = FinishReason.LENGTH;
-        long start = System.nanoTime();
-        long firstToken = 0;
-        pipeline.openSession(sessionId);
-        try {
-            float[] logits = null;
-            for (int from = 0; from < prompt.length; from += prefillChunk) {
-                int[] chunk = Arrays.copyOfRange(prompt, from, Math.min(prompt.length, from + prefillChunk));
-                logits = step(sessionId, from, chunk);
-            }
-            for (int generated = 0; generated < request.maxTokens() && length < contextCapacity; generated++) {
-                if (sink.isCancelled()) {
-                    reason = FinishReason.CANCELLED;
-                    break;
-                }
-                int next = sampler.sample(logits, history, length, prompt.length);
-                history[length++] = next;
-                if (firstToken == 0) {
-                    firstToken = System.nanoTime();
-                }
-                sink.onToken(next);
-                if (tokenizer.isEndOfGeneration(next)) {
-                    reason = FinishReason.STOP;
-                    break;
-                }
-                String piece = stops.accept(decoder.accept(next));
-                if (!piece.isEmpty()) {
-                    text.append(piece);
-                    sink.onText(piece);
-                }
-                if (stops.stopped()) {
-                    reason = FinishReason.STOP;
-                    break;
-                }
-                if (generated + 1 < request.maxTokens() && length < contextCapacity) {
-                    logits = step(sessionId, length - 1, new int[] {next});
-                }
-            }
-            if (!stops.stopped()) {
-                String rest = stops.accept(decoder.flush()) + stops.flush();
-                if (!rest.isEmpty()) {
-                    text.append(rest);
-                    sink.onText(rest);
-                }
-            }
-        } finally {
-            pipeline.release(sessionId);
-        }
-        long end = System.nanoTime();
-        long prefill = (firstToken == 0 ? end : firstToken) - start;
-        return new GenerationResult(Arrays.copyOf(history, length), prompt.length, text.toString(), reason, prefill, firstToken == 0 ? 0 : end - firstToken);
     }
 
     private float[] step(String sessionId, int position, int[] tokens) {

@@ -8,6 +8,9 @@ public interface TokenSink {
     /** Each generated token id, before its text. */
     default void onToken(int token) {}
 
+    /** When the request asked for log-probabilities: each token's, just before {@link #onToken}. */
+    default void onLogprobs(TokenLogprobs logprobs) {}
+
     /** Polled between steps; returning true ends the generation with {@link FinishReason#CANCELLED}. */
     default boolean isCancelled() {
         return false;

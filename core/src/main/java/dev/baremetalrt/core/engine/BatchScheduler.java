@@ -1,0 +1,310 @@
+package dev.baremetalrt.core.engine;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.baremetalrt.core.tokenizer.Tokenizer;
+import dev.baremetalrt.spi.SessionStep;
+import dev.baremetalrt.spi.StepBatch;
+import dev.baremetalrt.spi.StepResult;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * Continuous batching over one {@link Pipeline}: every running generation advances in the same pipeline
+ * step, one decode token each, and prompts are run in chunks taken from a per-step budget, so a long
+ * prompt delays running streams by one chunk per step rather than by its whole length. Admission is
+ * bounded: at most {@code maxRunning} sessions hold KV caches, at most {@code maxQueued} wait; beyond
+ * that {@link #submit} refuses with {@link OverloadedException}. A cancelled generation (its sink says so
+ * or its handle is cancelled) is dropped at the next step and its sessions released.
+ *
+ * <p>One scheduler thread runs the steps; sinks are called on it, so they must not block for long.
+ */
+public final class BatchScheduler implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(BatchScheduler.class.getName());
+    private static final AtomicLong SESSION_IDS = new AtomicLong();
+
+    /** One submitted generation. */
+    public static final class Handle {
+        private final Generation generation;
+        private final CompletableFuture<GenerationResult> result = new CompletableFuture<>();
+        private volatile boolean cancelled;
+
+        private Handle(Generation generation) {
+            this.generation = generation;
+        }
+
+        /** Completes with the result (also when cancelled: finish reason CANCELLED), or exceptionally when a step failed. */
+        public CompletableFuture<GenerationResult> result() {
+            return result;
+        }
+
+        /** Asks the scheduler to stop this generation at its next step and free its sessions. */
+        public void cancel() {
+            cancelled = true;
+        }
+
+        boolean cancelRequested() {
+            return cancelled || generation.sink.isCancelled();
+        }
+    }
+
+    private final Pipeline pipeline;
+    private final Tokenizer tokenizer;
+    private final int contextCapacity;
+    private final int maxRunning;
+    private final int maxQueued;
+    private final int prefillBudget;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition work = lock.newCondition();
+    private final ArrayDeque<Handle> queue = new ArrayDeque<>();
+    private final List<Handle> running = new ArrayList<>();
+    private final Thread thread;
+    private volatile boolean closed;
+    private volatile int runningCount;
+
+    /**
+     * @param maxRunning    generations that run at once (each holds a KV cache of {@code contextCapacity})
+     * @param maxQueued     generations that may wait for a free slot
+     * @param prefillBudget prompt positions run per step, over all prefilling generations
+     */
+    public BatchScheduler(Pipeline pipeline, Tokenizer tokenizer, int contextCapacity, int maxRunning, int maxQueued, int prefillBudget) {
+        this.pipeline = requireNonNull(pipeline, "pipeline is null");
+        this.tokenizer = requireNonNull(tokenizer, "tokenizer is null");
+        if (contextCapacity <= 0 || maxRunning <= 0 || maxQueued < 0 || prefillBudget <= 0) {
+            throw new IllegalArgumentException("contextCapacity, maxRunning and prefillBudget must be positive, maxQueued >= 0");
+        }
+        this.contextCapacity = contextCapacity;
+        this.maxRunning = maxRunning;
+        this.maxQueued = maxQueued;
+        this.prefillBudget = prefillBudget;
+        this.thread = Thread.ofPlatform().daemon().name("brt-scheduler-" + pipeline.plan().modelId()).start(this::loop);
+    }
+
+    /**
+     * Queues a generation.
+     *
+     * @throws dev.baremetalrt.spi.SessionException when the prompt does not fit the context or holds ids
+     *                                              outside the vocabulary
+     * @throws OverloadedException                 when {@code maxQueued} generations already wait
+     */
+    public Handle submit(GenerationRequest request, TokenSink sink) {
+        requireNonNull(request, "request is null");
+        requireNonNull(sink, "sink is null");
+        InferenceEngine.validate(request, pipeline, tokenizer, contextCapacity);
+        Handle h = new Handle(new Generation("sched-" + SESSION_IDS.incrementAndGet(), request, sink, tokenizer, contextCapacity));
+        if (h.generation.finished()) { // max_tokens 0
+            h.result.complete(h.generation.result());
+            return h;
+        }
+        lock.lock();
+        try {
+            if (closed) {
+                throw new OverloadedException("model %s is shutting down".formatted(pipeline.plan().modelId()), 5);
+            }
+            if (running.size() + queue.size() >= maxRunning + maxQueued) {
+                throw new OverloadedException("model %s: %d generations running and %d waiting; try again shortly"
+                        .formatted(pipeline.plan().modelId(), running.size(), queue.size()), 1);
+            }
+            queue.add(h);
+            work.signal();
+        } finally {
+            lock.unlock();
+        }
+        return h;
+    }
+
+    /** Generations waiting for a slot. */
+    public int queued() {
+        lock.lock();
+        try {
+            return queue.size();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Generations holding sessions. */
+    public int running() {
+        return runningCount;
+    }
+
+    public int contextCapacity() {
+        return contextCapacity;
+    }
+
+    public Tokenizer tokenizer() {
+        return tokenizer;
+    }
+
+    private void loop() {
+        while (!closed) {
+            try {
+                if (!admit()) {
+                    continue;
+                }
+                dropCancelled();
+                step();
+            } catch (InterruptedException e) {
+                break;
+            } catch (RuntimeException | Error e) {
+                LOG.log(Level.SEVERE, "model %s: scheduler step failed".formatted(pipeline.plan().modelId()), e);
+            }
+        }
+        failAll(new OverloadedException("model %s was shut down".formatted(pipeline.plan().modelId()), 5));
+    }
+
+    /** Moves queued generations into free slots; waits when there is nothing to do. Returns whether anything runs. */
+    private boolean admit() throws InterruptedException {
+        List<Handle> admitted = new ArrayList<>();
+        lock.lock();
+        try {
+            while (running.isEmpty() && queue.isEmpty() && !closed) {
+                work.await();
+            }
+            while (running.size() + admitted.size() < maxRunning && !queue.isEmpty()) {
+                admitted.add(queue.poll());
+            }
+        } finally {
+            lock.unlock();
+        }
+        for (Handle h : admitted) {
+            if (h.cancelRequested()) {
+                h.generation.finish(FinishReason.CANCELLED);
+                h.result.complete(h.generation.result());
+                continue;
+            }
+            try {
+                pipeline.openSession(h.generation.sessionId);
+                addRunning(h);
+            } catch (RuntimeException e) {
+                h.result.completeExceptionally(e);
+            }
+        }
+        return !running.isEmpty();
+    }
+
+    private void dropCancelled() {
+        for (Handle h : List.copyOf(running)) {
+            if (h.cancelRequested()) {
+                h.generation.finish(FinishReason.CANCELLED);
+                complete(h);
+            }
+        }
+    }
+
+    private void step() {
+        List<SessionStep> steps = new ArrayList<>();
+        List<Handle> inBatch = new ArrayList<>();
+        List<Boolean> wantsLogits = new ArrayList<>();
+        int budget = prefillBudget;
+        for (Handle h : running) {
+            Generation g = h.generation;
+            if (!g.prefilling()) {
+                steps.add(SessionStep.ofTokens(g.sessionId, g.nextPosition(), new int[] {g.lastToken()}, SessionStep.Logits.LAST));
+                inBatch.add(h);
+                wantsLogits.add(true);
+            }
+        }
+        for (Handle h : running) { // oldest first, within the budget
+            Generation g = h.generation;
+            if (g.prefilling() && budget > 0) {
+                int position = g.nextPosition();
+                int[] chunk = g.nextPromptChunk(budget);
+                budget -= chunk.length;
+                steps.add(SessionStep.ofTokens(g.sessionId, position, chunk, SessionStep.Logits.LAST));
+                inBatch.add(h);
+                wantsLogits.add(!g.prefilling());
+            }
+        }
+        if (steps.isEmpty()) {
+            return;
+        }
+        StepResult result;
+        try {
+            result = pipeline.forward(new StepBatch(steps));
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "model %s: step of %d sessions failed: %s".formatted(pipeline.plan().modelId(), steps.size(), e.getMessage()));
+            for (Handle h : inBatch) {
+                fail(h, e);
+            }
+            return;
+        }
+        for (int i = 0; i < inBatch.size(); i++) {
+            Handle h = inBatch.get(i);
+            if (!wantsLogits.get(i)) {
+                continue;
+            }
+            try {
+                if (h.generation.accept(result.output(h.generation.sessionId).toFloatArray())) {
+                    complete(h);
+                }
+            } catch (RuntimeException e) { // a sink that throws ends its own generation only
+                fail(h, e);
+            }
+        }
+    }
+
+    private void complete(Handle h) {
+        removeRunning(h);
+        h.result.complete(h.generation.result());
+    }
+
+    private void fail(Handle h, Throwable e) {
+        removeRunning(h);
+        h.generation.finish(FinishReason.CANCELLED);
+        h.result.completeExceptionally(e);
+    }
+
+    private void addRunning(Handle h) {
+        running.add(h);
+        runningCount = running.size();
+    }
+
+    private void removeRunning(Handle h) {
+        if (running.remove(h)) {
+            runningCount = running.size();
+            try {
+                pipeline.release(h.generation.sessionId);
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, "model %s: releasing session %s failed: %s".formatted(pipeline.plan().modelId(), h.generation.sessionId, e.getMessage()));
+            }
+        }
+    }
+
+    private void failAll(RuntimeException e) {
+        for (Handle h : List.copyOf(running)) {
+            fail(h, e);
+        }
+        lock.lock();
+        try {
+            queue.forEach(h -> h.result.completeExceptionally(e));
+            queue.clear();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Stops the scheduler thread; running and queued generations fail with {@link OverloadedException}. */
+    @Override
+    public void close() {
+        closed = true;
+        lock.lock();
+        try {
+            work.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        try {
+            thread.join(30_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
