@@ -26,12 +26,17 @@ final class ModelOptions {
 
     /** Opens the backend and loads the model split into stages. */
     LocalDeployment deploy(Model model) {
+        return LocalDeployment.load(model, provider(), BackendOptions.withThreads(threads), stages, context);
+    }
+
+    /** The chosen backend, checked to be able to run here. */
+    BackendProvider provider() {
         BackendProvider provider = Backends.find(backend);
         ProbeResult probe = provider.probe();
         if (!probe.available()) {
             throw new BrtException("backend '%s' cannot run here: %s".formatted(backend, probe.detail()));
         }
-        return LocalDeployment.load(model, provider, BackendOptions.withThreads(threads), stages, context);
+        return provider;
     }
 
     /** A GGUF file or a Hugging Face directory. */
