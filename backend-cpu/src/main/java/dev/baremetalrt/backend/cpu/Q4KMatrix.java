@@ -7,24 +7,14 @@ import dev.baremetalrt.spi.WeightTensor;
  * bytes: low nibbles are the first 32 (sub-block 2c), high nibbles the next 32 (sub-block 2c+1).
  * Value = d*scale*q - dmin*min.
  */
-final class Q4KMatrix extends KQuantMatrix {
+final class Q4KMatrix extends KQuantWithMinsMatrix {
     Q4KMatrix(WeightTensor t) {
         super(t);
     }
 
     @Override
-    float[] prepareInput(float[] x, int xOff) {
-        return Simd.ENABLED ? KQuantKernels.subBlockSums(x, xOff, cols) : null;
-    }
-
-    @Override
-    float dot(int row, float[] x, int xOff) {
-        return dot(row, x, xOff, prepareInput(x, xOff));
-    }
-
-    @Override
-    float dot(int row, float[] x, int xOff, float[] prepared) {
-        return prepared != null ? KQuantKernels.dotQ4K(this, row * rowBytes, x, xOff, cols, prepared) : super.dot(row, x, xOff);
+    float vectorDot(long off, float[] x, int xOff, float[] sums) {
+        return KQuantKernels.dotQ4K(this, off, x, xOff, cols, sums);
     }
 
     @Override

@@ -6,24 +6,14 @@ import dev.baremetalrt.spi.WeightTensor;
  * Q5_K: {f16 d; f16 dmin; 12 bytes of scales/mins; qh[32]; qs[128]}: {@link Q4KMatrix}'s layout plus a
  * fifth bit per value, bit {@code 2c} (low half) or {@code 2c+1} (high half) of {@code qh[l]}.
  */
-final class Q5KMatrix extends KQuantMatrix {
+final class Q5KMatrix extends KQuantWithMinsMatrix {
     Q5KMatrix(WeightTensor t) {
         super(t);
     }
 
     @Override
-    float[] prepareInput(float[] x, int xOff) {
-        return Simd.ENABLED ? KQuantKernels.subBlockSums(x, xOff, cols) : null;
-    }
-
-    @Override
-    float dot(int row, float[] x, int xOff) {
-        return dot(row, x, xOff, prepareInput(x, xOff));
-    }
-
-    @Override
-    float dot(int row, float[] x, int xOff, float[] prepared) {
-        return prepared != null ? KQuantKernels.dotQ5K(this, row * rowBytes, x, xOff, cols, prepared) : super.dot(row, x, xOff);
+    float vectorDot(long off, float[] x, int xOff, float[] sums) {
+        return KQuantKernels.dotQ5K(this, off, x, xOff, cols, sums);
     }
 
     @Override
