@@ -49,7 +49,7 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--max-queued", description = "Requests that may wait for a slot before 429 (default: ${DEFAULT-VALUE}).", defaultValue = "64")
     int maxQueued;
 
-    @Option(names = "--once", hidden = true, description = "Exit once the models are loaded and the server answered (tests).")
+    @Option(names = "--once", hidden = true, description = "Exit once the models are loaded (tests).")
     boolean once;
 
     @Mixin

@@ -192,23 +192,15 @@ final class Completions {
             }
             List<TokenLogprobs> pending = new ArrayList<>();
             while (true) {
-                Object e = stream.poll(20);
+                // The scheduler queues every event before it completes the result: once done, what is queued is all.
+                boolean done = handle.result().isDone();
+                Object e = done ? stream.pollNow() : stream.poll(20);
                 if (e instanceof TokenLogprobs lp) {
                     pending.add(lp);
                 } else if (e instanceof String text) {
                     event(out, chunks.delta(text, params.logprobs() >= 0 ? List.copyOf(pending) : null, null));
                     pending.clear();
-                } else if (handle.result().isDone()) {
-                    Object rest = stream.pollNow();
-                    if (rest != null) { // text that arrived just before the end
-                        if (rest instanceof String text) {
-                            event(out, chunks.delta(text, params.logprobs() >= 0 ? List.copyOf(pending) : null, null));
-                            pending.clear();
-                        } else {
-                            pending.add((TokenLogprobs) rest);
-                        }
-                        continue;
-                    }
+                } else if (done) {
                     break;
                 }
             }
@@ -229,6 +221,7 @@ final class Completions {
         } catch (IOException | UncheckedIOException e) { // the client went away
             stream.cancel();
             handle.cancel();
+            metrics.cancelled();
         } catch (InterruptedException e) {
             handle.cancel();
             Thread.currentThread().interrupt();

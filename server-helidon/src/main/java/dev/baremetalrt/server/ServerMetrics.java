@@ -13,6 +13,7 @@ final class ServerMetrics {
 
     private final Map<String, LongAdder> requests = new ConcurrentHashMap<>();
     private final Map<String, LongAdder> errors = new ConcurrentHashMap<>();
+    private final LongAdder cancelled = new LongAdder();
     private final LongAdder promptTokens = new LongAdder();
     private final LongAdder completionTokens = new LongAdder();
     private final LongAdder decodeNanos = new LongAdder();
@@ -27,6 +28,11 @@ final class ServerMetrics {
 
     void error(String type) {
         errors.computeIfAbsent(type, k -> new LongAdder()).increment();
+    }
+
+    /** A streaming client went away and its generation was cancelled. */
+    void cancelled() {
+        cancelled.increment();
     }
 
     void generation(int prompt, int completion, long prefillNanos, long decodeNanosOfRest) {
@@ -56,6 +62,8 @@ final class ServerMetrics {
         new TreeMap<>(requests).forEach((labels, n) -> sb.append("brt_requests_total{").append(labels).append("} ").append(n.sum()).append('\n'));
         sb.append("# HELP brt_errors_total Error responses by OpenAI error type.\n# TYPE brt_errors_total counter\n");
         new TreeMap<>(errors).forEach((type, n) -> sb.append("brt_errors_total{type=\"").append(type).append("\"} ").append(n.sum()).append('\n'));
+        sb.append("# HELP brt_cancelled_generations_total Generations cancelled because their client disconnected.\n# TYPE brt_cancelled_generations_total counter\n")
+                .append("brt_cancelled_generations_total ").append(cancelled.sum()).append('\n');
         sb.append("# HELP brt_prompt_tokens_total Prompt tokens processed.\n# TYPE brt_prompt_tokens_total counter\n")
                 .append("brt_prompt_tokens_total ").append(promptTokens.sum()).append('\n');
         sb.append("# HELP brt_completion_tokens_total Tokens generated.\n# TYPE brt_completion_tokens_total counter\n")

@@ -128,6 +128,17 @@ class BrtCommandTest {
     }
 
     @Test
+    void serveLoadsTheModelsAndSaysWhereItListens() {
+        Cli serve = Cli.run("serve", "--model", SharedModels.file("stories260K/stories260K.gguf").toString(), "--port", "0", "--once");
+        assertEquals(0, serve.exitCode(), serve.err());
+        assertTrue(serve.err().contains("serving model 'stories260K'") && serve.err().contains("ready: chat page http://127.0.0.1:"), serve.err());
+        Cli twice = Cli.run("serve", "--model", SharedModels.file("stories260K/stories260K.gguf").toString(),
+                "--model", SharedModels.file("stories260K/stories260K.gguf").toString(), "--port", "0", "--once");
+        assertEquals(1, twice.exitCode());
+        assertTrue(twice.err().contains("already served"), twice.err());
+    }
+
+    @Test
     void backendsListsTheCpuBackend() {
         Cli r = Cli.run("backends");
         assertEquals(0, r.exitCode());

@@ -156,6 +156,7 @@ class BrtServerTest {
 
     @Test
     void aClientThatLeavesMidStreamFreesItsSlot() throws Exception {
+        long before = metric("brt_cancelled_generations_total");
         HttpResponse<InputStream> res = http.send(request("/v1/chat/completions").POST(HttpRequest.BodyPublishers.ofString("""
                 {"model": "stories260K", "messages": [{"role": "user", "content": "Once"}], "max_tokens": 240, "temperature": 1, "seed": 3,
                  "stream": true}""")).build(), HttpResponse.BodyHandlers.ofInputStream());
@@ -163,15 +164,17 @@ class BrtServerTest {
             assertTrue(in.readNBytes(200).length > 0);
         }
         long deadline = System.nanoTime() + 20_000_000_000L;
-        while (runningGenerations() > 0 && System.nanoTime() < deadline) {
-            Thread.sleep(50);
+        while ((metric("brt_cancelled_generations_total") == before || metric("brt_running_generations") > 0) && System.nanoTime() < deadline) {
+            Thread.sleep(20);
         }
-        assertEquals(0, runningGenerations(), "the abandoned generation was cancelled and released");
+        assertEquals(before + 1, metric("brt_cancelled_generations_total"), "the server saw the client leave and cancelled its generation");
+        assertEquals(0, metric("brt_running_generations"), "the cancelled generation released its sessions");
     }
 
-    private int runningGenerations() throws Exception {
-        String metrics = get("/metrics", 200);
-        return metrics.lines().filter(l -> l.startsWith("brt_running_generations{")).mapToInt(l -> Integer.parseInt(l.substring(l.lastIndexOf(' ') + 1))).sum();
+    /** Sum of a metric's samples (over all labels). */
+    private long metric(String name) throws Exception {
+        return get("/metrics", 200).lines().filter(l -> l.startsWith(name + " ") || l.startsWith(name + "{"))
+                .mapToLong(l -> (long) Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
     }
 
     private HttpRequest.Builder request(String path) {
