@@ -59,21 +59,23 @@ public final class SyntheticModelGenerator {
                 .putUInt32("tokenizer.ggml.unknown_token_id", 0)
                 .putBool("tokenizer.ggml.add_bos_token", true);
         fileType(type).ifPresent(ft -> w.putUInt32("general.file_type", ft));
-        int[] index = {0};
-        java.util.function.BiConsumer<String, long[]> matrix = (name, dims) ->
-                w.addTensor(name, type, dims, random(type, (int) dims[0], (int) dims[1], seed, index[0]++));
+        // Tensor indices pick each matrix's random streams; SyntheticWeights defines them for both formats.
+        interface Matrix {
+            void add(String name, long[] dims, int tensorIndex);
+        }
+        Matrix matrix = (name, dims, tensorIndex) -> w.addTensor(name, type, dims, random(type, (int) dims[0], (int) dims[1], seed, tensorIndex));
         java.util.function.Consumer<String> norm = name -> w.addTensor(name, WeightType.F32, new long[] {shape.dim()}, ones(shape.dim()));
-        matrix.accept(TensorNames.TOKEN_EMBEDDING, new long[] {shape.dim(), shape.vocabSize()});
+        matrix.add(TensorNames.TOKEN_EMBEDDING, new long[] {shape.dim(), shape.vocabSize()}, 0);
         for (int l = 0; l < shape.layers(); l++) {
             norm.accept(TensorNames.attnNorm(l));
-            matrix.accept(TensorNames.attnQ(l), new long[] {shape.dim(), shape.dim()});
-            matrix.accept(TensorNames.attnK(l), new long[] {shape.dim(), kvDim});
-            matrix.accept(TensorNames.attnV(l), new long[] {shape.dim(), kvDim});
-            matrix.accept(TensorNames.attnOutput(l), new long[] {shape.dim(), shape.dim()});
+            matrix.add(TensorNames.attnQ(l), new long[] {shape.dim(), shape.dim()}, SyntheticWeights.matrixIndex(l, 0));
+            matrix.add(TensorNames.attnK(l), new long[] {shape.dim(), kvDim}, SyntheticWeights.matrixIndex(l, 1));
+            matrix.add(TensorNames.attnV(l), new long[] {shape.dim(), kvDim}, SyntheticWeights.matrixIndex(l, 2));
+            matrix.add(TensorNames.attnOutput(l), new long[] {shape.dim(), shape.dim()}, SyntheticWeights.matrixIndex(l, 3));
             norm.accept(TensorNames.ffnNorm(l));
-            matrix.accept(TensorNames.ffnGate(l), new long[] {shape.dim(), shape.ffnDim()});
-            matrix.accept(TensorNames.ffnUp(l), new long[] {shape.dim(), shape.ffnDim()});
-            matrix.accept(TensorNames.ffnDown(l), new long[] {shape.ffnDim(), shape.dim()});
+            matrix.add(TensorNames.ffnGate(l), new long[] {shape.dim(), shape.ffnDim()}, SyntheticWeights.matrixIndex(l, 4));
+            matrix.add(TensorNames.ffnUp(l), new long[] {shape.dim(), shape.ffnDim()}, SyntheticWeights.matrixIndex(l, 5));
+            matrix.add(TensorNames.ffnDown(l), new long[] {shape.ffnDim(), shape.dim()}, SyntheticWeights.matrixIndex(l, 6));
         }
         if (!ropeScaling.isNone()) {
             float[] divisors = new float[shape.dim() / shape.heads() / 2];
@@ -83,7 +85,7 @@ public final class SyntheticModelGenerator {
             w.addTensor(TensorNames.ROPE_FREQS, WeightType.F32, new long[] {divisors.length}, floats(divisors));
         }
         norm.accept(TensorNames.OUTPUT_NORM);
-        matrix.accept(TensorNames.OUTPUT, new long[] {shape.dim(), shape.vocabSize()});
+        matrix.add(TensorNames.OUTPUT, new long[] {shape.dim(), shape.vocabSize()}, SyntheticWeights.outputIndex(shape.layers()));
         w.write(out);
     }
 

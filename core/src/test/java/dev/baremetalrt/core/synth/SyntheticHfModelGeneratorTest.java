@@ -85,8 +85,7 @@ class SyntheticHfModelGeneratorTest {
     void tokenizerJsonEncodesLikeTheGgufVocabulary() {
         Path dir = tmp.resolve("tok");
         Path gguf = tmp.resolve("tok.gguf");
-        ModelShape big = GQA.withLayers(1);
-        big = new ModelShape("vocab", big.dim(), big.ffnDim(), 1, big.heads(), big.kvHeads(), 4000, 64, 10000f);
+        ModelShape big = new ModelShape("vocab", GQA.dim(), GQA.ffnDim(), 1, GQA.heads(), GQA.kvHeads(), 4000, 64, 10000f);
         SyntheticHfModelGenerator.write(big, WeightType.F16, 1, dir);
         SyntheticModelGenerator.write(big, WeightType.F16, 1, gguf);
         List<String> texts = new ArrayList<>(TokenizerVectors.load("llama-vocab-llamacpp/ggml-vocab-llama-spm.gguf").inputs());
