@@ -113,7 +113,8 @@ final class KQuantKernels {
     private static final VectorSpecies<Byte> B128 = ByteVector.SPECIES_128;
     private static final VectorShuffle<Byte> NIBBLE_BYTE = VectorShuffle.fromValues(B128, 0, 1, 2, 3, 8, 9, 10, 11, 4, 5, 6, 7, 8, 9, 10, 11);
     private static final VectorShuffle<Byte> TOP_BITS_BYTE = VectorShuffle.fromValues(B128, 0, 0, 0, 0, 0, 1, 2, 3, 0, 0, 0, 0, 4, 5, 6, 7);
-    private static final ByteVector NIBBLE_SHIFT = ByteVector.fromArray(B128, new byte[] {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 4, 4, 4}, 0);
+    /** Lanes 12..15, the mins of sub-blocks 4..7, take their low 4 bits from the high nibble. */
+    private static final VectorMask<Byte> HIGH_NIBBLE_LANES = VectorMask.fromLong(B128, 0xF000L);
     private static final VectorMask<Byte> SPLIT_LANES = VectorMask.fromLong(B128, 0xF0F0L);
     /** Per float part of the 16 lanes: which lanes are mins (scaled by dmin rather than d). */
     private static final VectorMask<Float>[] MIN_LANES = minLanes();
@@ -139,8 +140,9 @@ final class KQuantKernels {
     private static void unpackScalesAndMins(MemorySegment w, long off, float[] scales) {
         ByteVector packed = ByteVector.fromMemorySegment(B128, w, off + 4, LE); // 12 packed bytes and 4 of qs, unused
         ByteVector nibbleByte = packed.rearrange(NIBBLE_BYTE);
-        ByteVector topBits = packed.rearrange(TOP_BITS_BYTE).lanewise(VectorOperators.LSHR, 6).lanewise(VectorOperators.LSHL, 4);
-        ByteVector split = nibbleByte.lanewise(VectorOperators.LSHR, NIBBLE_SHIFT).and(NIBBLE).or(topBits);
+        // (byte >>> 6) << 4 as a 16-bit shift and a mask: x86 has no byte shifts, and emulating them cost ~5%.
+        ByteVector topBits = VectorKernels.shiftRight16(packed.rearrange(TOP_BITS_BYTE), 2).and((byte) 0x30);
+        ByteVector split = nibbleByte.and(NIBBLE).blend(VectorKernels.shiftRight16(nibbleByte, 4).and(NIBBLE), HIGH_NIBBLE_LANES).or(topBits);
         ByteVector six = nibbleByte.and((byte) 63).blend(split, SPLIT_LANES);
         float d = WeightMatrix.f16(w, off);
         float dmin = WeightMatrix.f16(w, off + 2);
