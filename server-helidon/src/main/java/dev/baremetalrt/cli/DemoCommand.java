@@ -1,25 +1,39 @@
 package dev.baremetalrt.cli;
 
-import dev.baremetalrt.core.engine.LocalDeployment;
 import dev.baremetalrt.core.model.Model;
 import dev.baremetalrt.core.synth.ModelShape;
 import dev.baremetalrt.core.synth.SyntheticModelGenerator;
+import dev.baremetalrt.server.BrtServer;
+import dev.baremetalrt.server.ServedModel;
+import dev.baremetalrt.server.ServerConfig;
+import dev.baremetalrt.spi.BackendOptions;
 import dev.baremetalrt.spi.Settings;
 import dev.baremetalrt.spi.WeightType;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.net.BindException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** {@code brt demo}: the main job on an embedded default, from a fresh clone. */
+/**
+ * {@code brt demo}: the main job on an embedded default, from a fresh clone. It starts the server on the
+ * demo model, streams one chat completion through the HTTP API, as any OpenAI client would, and keeps
+ * serving the chat page until Ctrl-C.
+ */
 @Command(name = "demo", mixinStandardHelpOptions = true,
-        description = {"Load a model split across in-process stages and stream a completion.",
+        description = {"Serve a model split across in-process stages on the OpenAI-compatible API, stream one chat completion",
+                "through it and keep serving the chat page until Ctrl-C.",
                 "Without --model, generates a small random-weight model once (under BRT_HOME, default ~/.baremetalrt)."})
 final class DemoCommand implements Callable<Integer> {
-    @Option(names = "--model", description = "Model file (GGUF). Default: a synthetic model.")
+    @Option(names = "--model", description = "Model: a GGUF file or a Hugging Face directory. Default: a synthetic model.")
     Path model;
 
     @Option(names = "--shape", description = "Shape of the synthetic model (default: ${DEFAULT-VALUE}).", defaultValue = "small")
@@ -28,7 +42,7 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--type", description = "Weight type of the synthetic model (default: ${DEFAULT-VALUE}).", defaultValue = "Q8_0")
     String type;
 
-    @Option(names = "--prompt", description = "Prompt (default: ${DEFAULT-VALUE}).", defaultValue = "Once upon a time")
+    @Option(names = "--prompt", description = "The sample chat message (default: ${DEFAULT-VALUE}).", defaultValue = "Once upon a time")
     String prompt;
 
     @Option(names = "--max-tokens", description = "Tokens to generate (default: ${DEFAULT-VALUE}).", defaultValue = "64")
@@ -43,6 +57,12 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--threads", description = "Worker threads (default: all processors).", defaultValue = "0")
     int threads;
 
+    @Option(names = "--port", description = "Port on 127.0.0.1; when taken, any free one (default: ${DEFAULT-VALUE}).", defaultValue = "${env:BRT_PORT:-8080}")
+    int port;
+
+    @Option(names = "--once", description = "Exit after the sample completion instead of serving on.")
+    boolean once;
+
     @Mixin
     GenerateCommand.SamplingOptions sampling;
 
@@ -50,35 +70,93 @@ final class DemoCommand implements Callable<Integer> {
     picocli.CommandLine.Model.CommandSpec spec;
 
     @Override
-    public Integer call() {
+    public Integer call() throws Exception {
+        PrintWriter err = spec.commandLine().getErr();
         boolean synthetic = model == null;
-        Path path = synthetic ? syntheticModel(spec.commandLine().getErr()) : model;
+        Path path = synthetic ? syntheticModel(err) : model;
         ModelOptions options = new ModelOptions();
-        options.stages = stages;
         options.backend = backend;
-        options.threads = threads;
-        options.context = 4096;
-        java.io.PrintWriter err = spec.commandLine().getErr();
-        try (Model m = ModelOptions.open(path); LocalDeployment local = options.deploy(m)) {
+        try (BrtServer server = startServer(err)) {
+            Model m = ModelOptions.open(path);
+            ServedModel served = ServedModel.load(m, options.provider(), BackendOptions.withThreads(threads), stages, 4096, 8, 64);
+            server.add(served);
+            String url = "http://127.0.0.1:%d/".formatted(server.port());
             err.printf("BareMetalRT demo: %s (%s, %s)%n", m.modelId(), m.config().summary(), m.dominantType());
-            err.println(local.plan().describe());
+            err.println(served.planDescription());
+            err.printf("serving the OpenAI-compatible API at %sv1%n", url);
             if (synthetic) {
                 err.println("(random weights: the words are nonsense; run 'brt demo --model FILE.gguf' for a real model)");
             }
-            err.println();
-            GenerateCommand.run(m, local, prompt, maxTokens, sampling.toParams(), false, false, spec.commandLine().getOut(), err);
+            err.printf("%nPOST %sv1/chat/completions  (stream, user: \"%s\")%n%n", url, prompt);
+            err.flush();
+            DemoChat.Result result = DemoChat.stream(url, served.id(), chatRequest(served.id()), spec.commandLine().getOut());
+            err.printf("%n%n%d tokens, first after %.0f ms, %.1f tokens/s decoding (finish_reason: %s)%n", result.completionTokens(),
+                    result.timeToFirstTokenMillis(), result.decodeTokensPerSecond(), result.finishReason());
+            if (once) {
+                return 0;
+            }
+            err.printf("%nchat page: %s   API: %sv1   Ctrl-C stops the server%n", url, url);
+            err.flush();
+            CountDownLatch forever = new CountDownLatch(1);
+            Runtime.getRuntime().addShutdownHook(new Thread(forever::countDown));
+            forever.await();
         }
         return 0;
     }
 
-    private Path syntheticModel(java.io.PrintWriter err) {
+    /** Port {@link #port} on loopback, or any free port when that one is taken: a demo should not fail over a port. */
+    private BrtServer startServer(PrintWriter err) {
+        try {
+            return BrtServer.start(new ServerConfig("127.0.0.1", port, List.of(), List.of(), ServerConfig.DEFAULT_MAX_BODY_BYTES), 1);
+        } catch (RuntimeException e) {
+            if (port == 0 || !(rootCause(e) instanceof BindException)) {
+                throw e;
+            }
+            err.printf("port %d is taken; using a free one%n", port);
+            return BrtServer.start(new ServerConfig("127.0.0.1", 0, List.of(), List.of(), ServerConfig.DEFAULT_MAX_BODY_BYTES), 1);
+        }
+    }
+
+    private static Throwable rootCause(Throwable e) {
+        while (e.getCause() != null && e.getCause() != e) {
+            e = e.getCause();
+        }
+        return e;
+    }
+
+    private String chatRequest(String modelId) {
+        var body = new java.util.LinkedHashMap<String, Object>();
+        body.put("model", modelId);
+        body.put("messages", List.of(java.util.Map.of("role", "user", "content", prompt)));
+        body.put("max_tokens", maxTokens);
+        body.put("temperature", sampling.temperature);
+        body.put("top_p", sampling.topP);
+        body.put("top_k", sampling.topK);
+        body.put("min_p", sampling.minP);
+        body.put("repetition_penalty", sampling.repeatPenalty);
+        if (sampling.seed != null) {
+            body.put("seed", sampling.seed);
+        }
+        if (!sampling.stop.isEmpty()) {
+            body.put("stop", sampling.stop);
+        }
+        body.put("stream", true);
+        body.put("stream_options", java.util.Map.of("include_usage", true));
+        return dev.baremetalrt.core.json.JsonWriter.write(body, 0);
+    }
+
+    private Path syntheticModel(PrintWriter err) {
         ModelShape s = ModelShape.named(shape);
         WeightType t = WeightType.parse(type);
         Path path = Settings.home().resolve("models").resolve("synthetic-%s-%s.gguf".formatted(s.name(), t.name().toLowerCase(Locale.ROOT)));
         if (!Files.exists(path)) {
             err.printf("generating a synthetic %s model (%s, %.0f M parameters) at %s ...%n", s.name(), t, s.parameters() / 1e6, path);
             err.flush();
-            SyntheticModelGenerator.write(s, t, 42, path);
+            try {
+                SyntheticModelGenerator.write(s, t, 42, path);
+            } catch (UncheckedIOException e) {
+                throw new UncheckedIOException("cannot write the demo model to " + path + ": " + e.getCause().getMessage(), (IOException) e.getCause());
+            }
         }
         return path;
     }

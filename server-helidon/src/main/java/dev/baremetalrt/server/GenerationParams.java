@@ -6,7 +6,8 @@ import dev.baremetalrt.core.sampling.SamplingParams;
 /**
  * The sampling and length fields chat completions and completions share, validated and mapped onto a
  * {@link GenerationRequest}. OpenAI's defaults: temperature 1, top_p 1, no penalties; max tokens default
- * to what is left of the context.
+ * to what is left of the context. {@code top_k}, {@code min_p} and {@code repetition_penalty} are accepted as
+ * llama-server and vLLM accept them. Unknown fields are ignored, as vLLM does.
  */
 record GenerationParams(Integer maxTokens, SamplingParams sampling, int logprobs, boolean stream, boolean includeUsage) {
     static GenerationParams parse(RequestBody body, boolean chat) {
@@ -23,8 +24,10 @@ record GenerationParams(Integer maxTokens, SamplingParams sampling, int logprobs
         SamplingParams.Builder s = SamplingParams.builder()
                 .temperature(body.optNumber("temperature", 0, 2).orElse(1.0).floatValue())
                 .topP(body.optNumber("top_p", 0, 1).map(p -> Math.max(p, 1e-6)).orElse(1.0).floatValue())
-                .topK(0)
-                .minP(0)
+                // llama-server and vLLM extensions; off unless given.
+                .topK(body.optInteger("top_k", 0, Integer.MAX_VALUE).orElse(0L).intValue())
+                .minP(body.optNumber("min_p", 0, 1).orElse(0.0).floatValue())
+                .repetitionPenalty(body.optNumber("repetition_penalty", 0.01, 10).orElse(1.0).floatValue())
                 .presencePenalty(body.optNumber("presence_penalty", -2, 2).orElse(0.0).floatValue())
                 .frequencyPenalty(body.optNumber("frequency_penalty", -2, 2).orElse(0.0).floatValue())
                 .stop(body.stops());

@@ -70,6 +70,11 @@ public final class ServedModel implements AutoCloseable {
         return created;
     }
 
+    /** Which stage holds which layers, one line per stage. */
+    public String planDescription() {
+        return deployment.plan().describe();
+    }
+
     public int contextCapacity() {
         return scheduler.contextCapacity();
     }

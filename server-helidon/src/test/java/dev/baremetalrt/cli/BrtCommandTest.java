@@ -139,6 +139,19 @@ class BrtCommandTest {
     }
 
     @Test
+    void demoStreamsAChatCompletionThroughTheServerLikeGenerateChat() {
+        String model = SharedModels.file("stories260K/stories260K.gguf").toString();
+        Cli demo = Cli.run("demo", "--model", model, "--port", "0", "--once", "--prompt", "Tell me a story", "--max-tokens", "40", "--temperature", "0");
+        assertEquals(0, demo.exitCode(), demo.err());
+        assertTrue(demo.err().contains("POST http://127.0.0.1:") && demo.err().contains("/v1/chat/completions"), demo.err());
+        assertTrue(demo.err().contains("40 tokens, first after") && demo.err().contains("finish_reason: length"), demo.err());
+        Cli generate = Cli.run("generate", "--model", model, "--chat", "--prompt", "Tell me a story", "--max-tokens", "40", "--temperature", "0", "--stages", "2");
+        assertEquals(0, generate.exitCode(), generate.err());
+        assertFalse(demo.out().isBlank());
+        assertEquals(generate.out().strip(), demo.out().strip(), "the demo's streamed text is what the engine generates for the same rendered prompt");
+    }
+
+    @Test
     void backendsListsTheCpuBackend() {
         Cli r = Cli.run("backends");
         assertEquals(0, r.exitCode());
