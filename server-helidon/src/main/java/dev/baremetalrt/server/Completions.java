@@ -58,6 +58,10 @@ final class Completions {
         GenerationParams params = GenerationParams.parse(body, true);
         List<ChatMessage> messages = messages(body.raw("messages"));
         List<Map<String, Object>> tools = tools(body.raw("tools"));
+        // Fields that would change what the answer must look like are refused rather than ignored.
+        body.optObject("response_format").map(f -> f.get("type")).filter(t -> !"text".equals(t)).ifPresent(t -> {
+            throw ApiError.invalid("response_format", "'response_format' of type '%s' is not supported by this server; only 'text'".formatted(t));
+        });
         String rendered;
         try {
             rendered = m.chatTemplate().render(messages, tools, true);

@@ -132,6 +132,8 @@ class BrtServerTest {
         assertError(post("/v1/chat/completions", "{\"model\": \"stories260K\", \"messages\": [{\"role\": \"user\", \"content\": \"x\"}], \"n\": 3}", 400), "invalid_request_error", "n = 1");
         assertError(post("/v1/chat/completions", "{\"model\": \"stories260K\", \"messages\": [{\"role\": \"user\", \"content\": \"x\"}], \"max_tokens\": 100000}", 400), "invalid_request_error", "maximum context length is 256");
         assertError(post("/v1/completions", "{\"model\": \"stories260K\", \"prompt\": [1, 99999]}", 400), "invalid_request_error", "outside the vocabulary");
+        assertError(post("/v1/chat/completions", "{\"model\": \"stories260K\", \"messages\": [{\"role\": \"user\", \"content\": \"x\"}], "
+                + "\"response_format\": {\"type\": \"json_object\"}}", 400), "invalid_request_error", "'response_format' of type 'json_object' is not supported");
         assertError(post("/v1/completions", "{\"model\": \"stories260K\", \"prompt\": \"" + "x".repeat(100_000) + "\"}", 413), "invalid_request_error", "larger than");
         HttpResponse<String> utf8 = http.send(request("/v1/completions").POST(HttpRequest.BodyPublishers.ofByteArray(
                 "{\"model\": \"stories260K\", \"prompt\": \"\u00ff\"}".getBytes(StandardCharsets.ISO_8859_1))).build(), HttpResponse.BodyHandlers.ofString());
@@ -152,6 +154,52 @@ class BrtServerTest {
         assertTrue(otherOrigin.headers().firstValue("access-control-allow-origin").isEmpty());
         assertEquals(200, http.send(HttpRequest.newBuilder(URI.create(base + "/health")).build(), HttpResponse.BodyHandlers.ofString()).statusCode());
         assertTrue(get("/metrics", 200).contains("brt_errors_total{type=\"invalid_request_error\"}"));
+    }
+
+    /** Each endpoint that takes a body, with a valid body and the name of a numeric field to break. */
+    static java.util.stream.Stream<org.junit.jupiter.params.provider.Arguments> endpoints() {
+        return java.util.stream.Stream.of(
+                org.junit.jupiter.params.provider.Arguments.of("/v1/chat/completions",
+                        "{\"model\": \"stories260K\", \"messages\": [{\"role\": \"user\", \"content\": \"Hi\"}], \"max_tokens\": 2, %s}", "max_tokens"),
+                org.junit.jupiter.params.provider.Arguments.of("/v1/completions",
+                        "{\"model\": \"stories260K\", \"prompt\": \"Hi\", \"max_tokens\": 2, %s}", "max_tokens"),
+                org.junit.jupiter.params.provider.Arguments.of("/tokenize", "{\"model\": \"stories260K\", \"content\": \"Hi\", %s}", null),
+                org.junit.jupiter.params.provider.Arguments.of("/detokenize", "{\"model\": \"stories260K\", \"tokens\": [1, 2], %s}", "tokens"));
+    }
+
+    @org.junit.jupiter.params.ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.MethodSource("endpoints")
+    void everyEndpointAnswersBadInputWithAnOpenAiErrorAndStaysHealthy(String path, String template, String numeric) throws Exception {
+        assertEquals(200, status(path, template.formatted("\"an_unknown_field\": {\"x\": 1}")), "unknown fields are ignored, as vLLM does");
+        assertError(post(path, template.formatted("\"x\": ").replace("}", ""), 400), "invalid_request_error", "not valid JSON");
+        assertError(post(path, "\"just a string\"", 400), "invalid_request_error", "not valid JSON");
+        assertError(post(path, "", 400), "invalid_request_error", "");
+        assertError(post(path, template.formatted("\"x\": 1").replace("\"stories260K\"", "42"), 400), "invalid_request_error", "'model'");
+        if (numeric != null) {
+            // (null is not among them: OpenAI reads a null optional field as absent, and SDKs send it.)
+            for (String bad : List.of("-1", "1e30", "99999999999999999999999", "\"7\"", "true", "[-3]", "[1e30]", "[\"a\"]", "{}")) {
+                String body = template.replaceFirst("\"" + numeric + "\": [^,}]*(\\]|)", "\"" + numeric + "\": " + bad).formatted("\"x\": 1");
+                int code = status(path, body);
+                assertEquals(400, code, path + " with " + numeric + " = " + bad + ": " + body);
+            }
+        }
+        byte[] huge = new byte[10 * 1024 * 1024];
+        java.util.Arrays.fill(huge, (byte) ' ');
+        huge[0] = '{';
+        huge[huge.length - 1] = '}';
+        HttpResponse<String> tooBig = http.send(request(path).POST(HttpRequest.BodyPublishers.ofByteArray(huge)).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(413, tooBig.statusCode());
+        assertError(tooBig.body(), "invalid_request_error", "larger than");
+        HttpResponse<String> latin1 = http.send(request(path).POST(HttpRequest.BodyPublishers.ofByteArray(
+                template.formatted("\"x\": \"\u00e9\"").getBytes(StandardCharsets.ISO_8859_1))).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(400, latin1.statusCode());
+        assertError(latin1.body(), "invalid_request_error", "UTF-8");
+        assertEquals(200, http.send(HttpRequest.newBuilder(URI.create(base + "/health")).build(), HttpResponse.BodyHandlers.ofString()).statusCode());
+        assertEquals(200, status(path, template.formatted("\"x\": 1")), "the server still answers good requests");
+    }
+
+    private int status(String path, String body) throws Exception {
+        return http.send(request(path).POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString()).statusCode();
     }
 
     @Test
