@@ -1,22 +1,14 @@
 package dev.baremetalrt.cli;
 
 import dev.baremetalrt.core.model.Model;
-import dev.baremetalrt.core.synth.ModelShape;
-import dev.baremetalrt.core.synth.SyntheticModelGenerator;
 import dev.baremetalrt.server.BrtServer;
 import dev.baremetalrt.server.ServedModel;
 import dev.baremetalrt.server.ServerConfig;
 import dev.baremetalrt.spi.BackendOptions;
-import dev.baremetalrt.spi.Settings;
-import dev.baremetalrt.spi.WeightType;
-import java.io.IOException;
 import java.io.PrintWriter;
-import java.io.UncheckedIOException;
 import java.net.BindException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
@@ -73,7 +65,7 @@ final class DemoCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter err = spec.commandLine().getErr();
         boolean synthetic = model == null;
-        Path path = synthetic ? syntheticModel(err) : model;
+        Path path = synthetic ? ModelOptions.synthetic(shape, type, err) : model;
         ModelOptions options = new ModelOptions();
         options.backend = backend;
         try (BrtServer server = startServer(err)) {
@@ -89,7 +81,11 @@ final class DemoCommand implements Callable<Integer> {
             }
             err.printf("%nPOST %sv1/chat/completions  (stream, user: \"%s\")%n%n", url, prompt);
             err.flush();
-            DemoChat.Result result = DemoChat.stream(url, served.id(), chatRequest(served.id()), spec.commandLine().getOut());
+            PrintWriter out = spec.commandLine().getOut();
+            StreamingChatClient.Result result = new StreamingChatClient(url, null).stream(chatRequest(served.id()), piece -> {
+                out.print(piece);
+                out.flush();
+            });
             err.printf("%n%n%d tokens, first after %.0f ms, %.1f tokens/s decoding (finish_reason: %s)%n", result.completionTokens(),
                     result.timeToFirstTokenMillis(), result.decodeTokensPerSecond(), result.finishReason());
             if (once) {
@@ -143,21 +139,5 @@ final class DemoCommand implements Callable<Integer> {
         body.put("stream", true);
         body.put("stream_options", java.util.Map.of("include_usage", true));
         return dev.baremetalrt.core.json.JsonWriter.write(body, 0);
-    }
-
-    private Path syntheticModel(PrintWriter err) {
-        ModelShape s = ModelShape.named(shape);
-        WeightType t = WeightType.parse(type);
-        Path path = Settings.home().resolve("models").resolve("synthetic-%s-%s.gguf".formatted(s.name(), t.name().toLowerCase(Locale.ROOT)));
-        if (!Files.exists(path)) {
-            err.printf("generating a synthetic %s model (%s, %.0f M parameters) at %s ...%n", s.name(), t, s.parameters() / 1e6, path);
-            err.flush();
-            try {
-                SyntheticModelGenerator.write(s, t, 42, path);
-            } catch (UncheckedIOException e) {
-                throw new UncheckedIOException("cannot write the demo model to " + path + ": " + e.getCause().getMessage(), (IOException) e.getCause());
-            }
-        }
-        return path;
     }
 }

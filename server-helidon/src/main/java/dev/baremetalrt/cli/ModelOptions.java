@@ -3,11 +3,18 @@ package dev.baremetalrt.cli;
 import dev.baremetalrt.core.engine.Backends;
 import dev.baremetalrt.core.engine.LocalDeployment;
 import dev.baremetalrt.core.model.Model;
+import dev.baremetalrt.core.synth.ModelShape;
+import dev.baremetalrt.core.synth.SyntheticModelGenerator;
 import dev.baremetalrt.spi.BackendOptions;
 import dev.baremetalrt.spi.BackendProvider;
 import dev.baremetalrt.spi.BrtException;
 import dev.baremetalrt.spi.ProbeResult;
+import dev.baremetalrt.spi.Settings;
+import dev.baremetalrt.spi.WeightType;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Locale;
 import picocli.CommandLine.Option;
 
 /** Options shared by the commands that run a model in this process. */
@@ -42,5 +49,25 @@ final class ModelOptions {
     /** A GGUF file or a Hugging Face directory. */
     static Model open(Path path) {
         return dev.baremetalrt.core.model.Models.open(path);
+    }
+
+    /**
+     * The synthetic model of this shape and type under {@code BRT_HOME/models}, generated on first use (seed 42),
+     * for the commands that need a model when none is given.
+     */
+    static Path synthetic(String shape, String type, java.io.PrintWriter err) {
+        ModelShape s = ModelShape.named(shape);
+        WeightType t = WeightType.parse(type);
+        Path path = Settings.home().resolve("models").resolve("synthetic-%s-%s.gguf".formatted(s.name(), t.name().toLowerCase(Locale.ROOT)));
+        if (!Files.exists(path)) {
+            err.printf("generating a synthetic %s model (%s, %.0f M parameters) at %s ...%n", s.name(), t, s.parameters() / 1e6, path);
+            err.flush();
+            try {
+                SyntheticModelGenerator.write(s, t, 42, path);
+            } catch (UncheckedIOException e) {
+                throw new UncheckedIOException("cannot write the synthetic model to " + path + ": " + e.getCause().getMessage(), e.getCause());
+            }
+        }
+        return path;
     }
 }

@@ -22,23 +22,27 @@ import picocli.CommandLine.Option;
 @Command(name = "serve", mixinStandardHelpOptions = true,
         description = {"Serve models over an OpenAI-compatible HTTP API (/v1/chat/completions, /v1/completions, /v1/models),",
                 "with /tokenize, /detokenize, /health, Prometheus /metrics and a chat page at /.",
-                "Options also come from environment variables: BRT_PORT, BRT_HOST, BRT_API_KEY, BRT_API_KEY_FILE."})
+                "Each option can also come from the environment (BRT_ and its name: BRT_PORT, BRT_API_KEY_FILE, BRT_MODEL=a.gguf,b.gguf, ...)",
+                "or from a YAML file (--config / BRT_CONFIG) keyed by option name: the command line wins, then the environment, then the file."})
 final class ServeCommand implements Callable<Integer> {
-    @Option(names = "--model", required = true, description = "Model to serve: a GGUF file or a Hugging Face directory (repeatable).")
-    List<Path> models;
+    @Option(names = "--config", description = "YAML file of settings keyed by option name (model: [a.gguf], port: 8080, ...).",
+            defaultValue = "${env:BRT_CONFIG}")
+    Path configFile;
 
-    @Option(names = "--port", description = "TCP port, 0 = any free one (default: ${DEFAULT-VALUE}).", defaultValue = "${env:BRT_PORT:-8080}")
+    @Option(names = "--model", description = "Model to serve: a GGUF file or a Hugging Face directory (repeatable).")
+    List<String> models = new ArrayList<>();
+
+    @Option(names = "--port", description = "TCP port, 0 = any free one (default: ${DEFAULT-VALUE}).", defaultValue = "8080")
     int port;
 
-    @Option(names = "--host", description = "Interface to bind (default: 127.0.0.1; anything else without an API key is allowed with a warning).",
-            defaultValue = "${env:BRT_HOST}")
+    @Option(names = "--host", description = "Interface to bind (default: 127.0.0.1; anything else without an API key is allowed with a warning).")
     String host;
 
-    @Option(names = "--api-key", description = "Require this bearer key (repeatable).", defaultValue = "${env:BRT_API_KEY}")
+    @Option(names = "--api-key", description = "Require this bearer key (repeatable).")
     List<String> apiKeys = new ArrayList<>();
 
-    @Option(names = "--api-key-file", description = "Read keys from this file, one per line.", defaultValue = "${env:BRT_API_KEY_FILE}")
-    Path apiKeyFile;
+    @Option(names = "--api-key-file", description = "Read keys from this file, one per line.")
+    String apiKeyFile;
 
     @Option(names = "--cors-origin", description = "Let browsers on this origin call the API (repeatable), e.g. http://localhost:3000.")
     List<String> corsOrigins = new ArrayList<>();
@@ -58,12 +62,36 @@ final class ServeCommand implements Callable<Integer> {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
+    /** Fills what the command line left out from the environment and the config file. */
+    private void resolveSettings() {
+        ServeSettings settings = ServeSettings.of(spec.commandLine().getParseResult(), configFile);
+        models = settings.list("model", models);
+        port = settings.integer("port", port);
+        host = settings.string("host", host);
+        apiKeys = settings.list("api-key", apiKeys);
+        apiKeyFile = settings.string("api-key-file", apiKeyFile);
+        corsOrigins = settings.list("cors-origin", corsOrigins);
+        maxRunning = settings.integer("max-running", maxRunning);
+        maxQueued = settings.integer("max-queued", maxQueued);
+        modelOptions.backend = settings.string("backend", modelOptions.backend);
+        modelOptions.stages = settings.integer("stages", modelOptions.stages);
+        modelOptions.threads = settings.integer("threads", modelOptions.threads);
+        modelOptions.context = settings.integer("ctx", modelOptions.context);
+        if (models.isEmpty()) {
+            throw new IllegalArgumentException("no model to serve: give --model PATH, BRT_MODEL or 'model:' in the --config file");
+        }
+        if (port < 0 || port > 65535) {
+            throw new IllegalArgumentException("port must be in [0, 65535], got " + port);
+        }
+    }
+
     @Override
     public Integer call() throws Exception {
+        resolveSettings();
         PrintWriter err = spec.commandLine().getErr();
         List<String> keys = new ArrayList<>(apiKeys.stream().filter(k -> k != null && !k.isBlank()).toList());
-        if (apiKeyFile != null) {
-            for (String line : Files.readAllLines(apiKeyFile)) {
+        if (apiKeyFile != null && !apiKeyFile.isBlank()) {
+            for (String line : Files.readAllLines(Path.of(apiKeyFile))) {
                 if (!line.isBlank() && !line.startsWith("#")) {
                     keys.add(line.strip());
                 }
@@ -80,8 +108,8 @@ final class ServeCommand implements Callable<Integer> {
         try (BrtServer server = BrtServer.start(config, models.size())) {
             String url = "http://%s:%d/".formatted(bind.contains(":") ? "[" + bind + "]" : bind, server.port());
             err.printf("listening on %s (loading %d model(s))%n", url, models.size());
-            for (Path path : models) {
-                Model model = ModelOptions.open(path);
+            for (String path : models) {
+                Model model = ModelOptions.open(Path.of(path));
                 long start = System.nanoTime();
                 ServedModel served = ServedModel.load(model, modelOptions.provider(), BackendOptions.withThreads(modelOptions.threads),
                         modelOptions.stages, modelOptions.context, maxRunning, maxQueued);

@@ -75,6 +75,11 @@ public final class ServedModel implements AutoCloseable {
         return deployment.plan().describe();
     }
 
+    /** What the backend holds for this model now: weights, KV caches, scratch. */
+    public dev.baremetalrt.spi.MemoryReport memory() {
+        return deployment.backend().memory();
+    }
+
     public int contextCapacity() {
         return scheduler.contextCapacity();
     }

@@ -88,6 +88,10 @@ final class ServerMetrics {
         for (ServedModel m : models) {
             sb.append("brt_running_generations{model=\"").append(m.id()).append("\"} ").append(running.applyAsInt(m)).append('\n');
         }
+        sb.append("# HELP brt_kv_cache_bytes Bytes the backends hold for KV caches.\n# TYPE brt_kv_cache_bytes gauge\n");
+        for (ServedModel m : models) {
+            sb.append("brt_kv_cache_bytes{model=\"").append(m.id()).append("\"} ").append(m.memory().kvCacheBytes()).append('\n');
+        }
         return sb.toString();
     }
 }

@@ -152,6 +152,52 @@ class BrtCommandTest {
     }
 
     @Test
+    void serveTakesSettingsFromAYamlFileAndTheCommandLineWins() throws IOException {
+        Path models = SharedModels.file("stories260K");
+        Path config = Files.writeString(dir.resolve("brt.yaml"), """
+                # brt serve settings
+                model:
+                  - %s
+                port: 0
+                host: 127.0.0.1
+                api-key-file: keys.txt
+                max-running: 2
+                stages: 2
+                """.formatted(models.resolve("stories260K.gguf")));
+        Files.writeString(dir.resolve("keys.txt"), "# one key per line\nsecret-1\n");
+        Cli serve = Cli.run("serve", "--config", config.toString(), "--once");
+        assertEquals(0, serve.exitCode(), serve.err());
+        assertTrue(serve.err().contains("serving model 'stories260K'") && serve.err().contains("(bearer key required)"), serve.err());
+
+        Cli overridden = Cli.run("serve", "--config", config.toString(), "--port", "-3", "--once");
+        assertEquals(1, overridden.exitCode());
+        assertTrue(overridden.err().contains("port must be in [0, 65535], got -3"), "the command line beats the file: " + overridden.err());
+
+        Files.writeString(config, "model: x.gguf\nprot: 8080\n");
+        Cli typo = Cli.run("serve", "--config", config.toString(), "--once");
+        assertEquals(1, typo.exitCode());
+        assertTrue(typo.err().contains("unknown setting(s) [prot]"), typo.err());
+        Files.writeString(config, "port: [1, 2]\n");
+        Cli wrongType = Cli.run("serve", "--config", config.toString(), "--model", "x.gguf", "--once");
+        assertTrue(wrongType.err().contains("'port' must be a whole number, got a list"), wrongType.err());
+        Files.writeString(config, "port: 80\n  bad: [indent\n");
+        Cli notYaml = Cli.run("serve", "--config", config.toString(), "--once");
+        assertTrue(notYaml.err().contains("is not valid YAML"), notYaml.err());
+        assertEquals(1, notYaml.err().strip().lines().count(), notYaml.err());
+        Cli noModel = Cli.run("serve", "--port", "0", "--once");
+        assertTrue(noModel.err().contains("no model to serve"), noModel.err());
+    }
+
+    @Test
+    void loadtestRunsConcurrentStreamsAndChecksEveryAnswer() {
+        Cli load = Cli.run("loadtest", "--model", SharedModels.file("stories260K/stories260K.gguf").toString(), "--clients", "6", "--duration", "2",
+                "--batch-seconds", "0", "--max-tokens", "24");
+        assertEquals(0, load.exitCode(), load.out() + load.err());
+        assertTrue(load.out().contains(" 6 streams:") && load.out().contains("0 failure(s)") && load.out().contains("KV caches 0 -> 0 bytes")
+                && load.out().contains("all checks passed"), load.out());
+    }
+
+    @Test
     void backendsListsTheCpuBackend() {
         Cli r = Cli.run("backends");
         assertEquals(0, r.exitCode());

@@ -1,0 +1,215 @@
+package dev.baremetalrt.cli;
+
+import dev.baremetalrt.core.json.JsonWriter;
+import dev.baremetalrt.core.model.Model;
+import dev.baremetalrt.server.BrtServer;
+import dev.baremetalrt.server.ServedModel;
+import dev.baremetalrt.server.ServerConfig;
+import dev.baremetalrt.spi.BackendOptions;
+import java.io.PrintWriter;
+import java.lang.management.ManagementFactory;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code brt loadtest}: many concurrent streaming clients against {@code brt serve}'s API on loopback.
+ * Every request is greedy, so each answer must equal the reference answer for its prompt, token for
+ * token: a lost or duplicated token shows as a mismatch. Also measures what batching buys (aggregate
+ * throughput of 8 streams against 1) and checks that KV memory and heap return to where they started.
+ */
+@Command(name = "loadtest", mixinStandardHelpOptions = true,
+        description = {"Load-test the OpenAI-compatible server with concurrent streaming chat clients (loopback, bounded in time).",
+                "Starts an in-process server on a synthetic model unless --model is given. Exits 1 when a check fails."})
+final class LoadTestCommand implements Callable<Integer> {
+    private static final List<String> PROMPTS = List.of("Once upon a time", "Tell me about the sea", "Why is the sky blue?", "Write a poem");
+
+    @Option(names = "--model", description = "Model to serve (default: a synthetic model of --shape and --type).")
+    Path model;
+
+    @Option(names = "--shape", description = "Synthetic model shape (default: ${DEFAULT-VALUE}).", defaultValue = "small")
+    String shape;
+
+    @Option(names = "--type", description = "Synthetic model weight type (default: ${DEFAULT-VALUE}).", defaultValue = "Q8_0")
+    String type;
+
+    @Option(names = "--clients", description = "Concurrent streaming clients in the main phase (default: ${DEFAULT-VALUE}).", defaultValue = "32")
+    int clients;
+
+    @Option(names = "--duration", description = "Seconds of the main phase (default: ${DEFAULT-VALUE}).", defaultValue = "60")
+    int duration;
+
+    @Option(names = "--batch-seconds", description = "Seconds of each of the 1-stream and 8-stream phases, 0 = skip them (default: ${DEFAULT-VALUE}).",
+            defaultValue = "15")
+    int batchSeconds;
+
+    @Option(names = "--max-tokens", description = "Tokens per request (default: ${DEFAULT-VALUE}).", defaultValue = "64")
+    int maxTokens;
+
+    @Option(names = "--threads", description = "Backend worker threads (default: all processors).", defaultValue = "0")
+    int threads;
+
+    @Option(names = "--backend", description = "Backend id (default: ${DEFAULT-VALUE}).", defaultValue = "cpu")
+    String backend;
+
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    /** One phase's outcome. */
+    private record Phase(int streams, double seconds, int requests, long tokens, List<String> failures, long[] ttftNanos) {
+        double tokensPerSecond() {
+            return tokens / seconds;
+        }
+
+        double ttftMillis(double quantile) {
+            if (ttftNanos.length == 0) {
+                return Double.NaN;
+            }
+            long[] sorted = ttftNanos.clone();
+            Arrays.sort(sorted);
+            return sorted[(int) Math.min(sorted.length - 1, Math.ceil(quantile * sorted.length) - 1)] / 1e6;
+        }
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        Path path = model != null ? model : ModelOptions.synthetic(shape, type, spec.commandLine().getErr());
+        int slots = Math.max(clients, 8);
+        ModelOptions backendOptions = new ModelOptions();
+        backendOptions.backend = backend;
+        try (BrtServer server = BrtServer.start(new ServerConfig("127.0.0.1", 0, List.of(), List.of(), ServerConfig.DEFAULT_MAX_BODY_BYTES), 1)) {
+            Model m = ModelOptions.open(path);
+            ServedModel served = ServedModel.load(m, backendOptions.provider(), BackendOptions.withThreads(threads), 1, 512, slots, slots);
+            server.add(served);
+            String base = "http://127.0.0.1:%d/".formatted(server.port());
+            StreamingChatClient client = new StreamingChatClient(base, null);
+            out.printf("loadtest: model %s (%s), %d slots, %d tokens per request, server %s%n", served.id(), m.config().summary(), slots, maxTokens, base);
+
+            List<String> references = new ArrayList<>();
+            for (String prompt : PROMPTS) {
+                references.add(client.stream(request(served.id(), prompt), piece -> { }).text());
+            }
+            long heapBefore = usedHeapAfterGc();
+            long kvBefore = metric(base, "brt_kv_cache_bytes");
+            List<String> failed = new ArrayList<>();
+
+            if (batchSeconds > 0) {
+                Phase one = run(client, served.id(), references, 1, batchSeconds);
+                Phase eight = run(client, served.id(), references, 8, batchSeconds);
+                report(out, one);
+                report(out, eight);
+                double ratio = eight.tokensPerSecond() / one.tokensPerSecond();
+                out.printf("batching: 8 streams give %.2fx the tokens/s of 1 stream (target >= 3)%n", ratio);
+                failed.addAll(one.failures());
+                failed.addAll(eight.failures());
+                if (ratio < 3) {
+                    failed.add("8-stream throughput is %.2fx one stream's, below 3x".formatted(ratio));
+                }
+            }
+            Phase load = run(client, served.id(), references, clients, duration);
+            report(out, load);
+            failed.addAll(load.failures());
+
+            waitUntilIdle(base);
+            long kvAfter = metric(base, "brt_kv_cache_bytes");
+            long heapAfter = usedHeapAfterGc();
+            out.printf("memory: KV caches %d -> %d bytes; heap after GC %.1f -> %.1f MiB%n", kvBefore, kvAfter, heapBefore / 1048576.0, heapAfter / 1048576.0);
+            if (kvAfter != kvBefore) {
+                failed.add("KV cache bytes did not return to the baseline: %d -> %d".formatted(kvBefore, kvAfter));
+            }
+            // A little slack for JIT-compiled code's metadata and the HTTP client's pools; a leak per request would be far more.
+            if (heapAfter > heapBefore + 32L * 1024 * 1024) {
+                failed.add("heap grew by %.1f MiB over the run".formatted((heapAfter - heapBefore) / 1048576.0));
+            }
+            if (failed.isEmpty()) {
+                out.println("loadtest: all checks passed");
+                return 0;
+            }
+            out.printf("loadtest: %d check(s) failed:%n", failed.size());
+            failed.stream().limit(20).forEach(f -> out.println("  " + f));
+            return 1;
+        }
+    }
+
+    /** {@code streams} clients send requests back to back for {@code seconds}; requests started before the end finish. */
+    private Phase run(StreamingChatClient client, String modelId, List<String> references, int streams, int seconds) throws InterruptedException {
+        long end = System.nanoTime() + seconds * 1_000_000_000L;
+        ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
+        ConcurrentLinkedQueue<Long> ttft = new ConcurrentLinkedQueue<>();
+        AtomicInteger requests = new AtomicInteger();
+        java.util.concurrent.atomic.AtomicLong tokens = new java.util.concurrent.atomic.AtomicLong();
+        long start = System.nanoTime();
+        List<Thread> threads = new ArrayList<>();
+        for (int c = 0; c < streams; c++) {
+            int clientIndex = c;
+            threads.add(Thread.ofVirtual().name("loadtest-client-" + c).start(() -> {
+                for (int i = 0; System.nanoTime() < end; i++) {
+                    int p = (clientIndex + i) % PROMPTS.size();
+                    try {
+                        StreamingChatClient.Result r = client.stream(request(modelId, PROMPTS.get(p)), piece -> { });
+                        requests.incrementAndGet();
+                        tokens.addAndGet(r.completionTokens());
+                        ttft.add(r.timeToFirstTokenNanos());
+                        if (!r.text().equals(references.get(p))) {
+                            failures.add("client %d request %d: the streamed text differs from the reference for '%s'".formatted(clientIndex, i, PROMPTS.get(p)));
+                        }
+                    } catch (Exception e) {
+                        failures.add("client %d request %d: %s".formatted(clientIndex, i, e.getMessage()));
+                        return;
+                    }
+                }
+            }));
+        }
+        for (Thread t : threads) {
+            t.join();
+        }
+        double elapsed = (System.nanoTime() - start) / 1e9;
+        return new Phase(streams, elapsed, requests.get(), tokens.get(), List.copyOf(failures), ttft.stream().mapToLong(Long::longValue).toArray());
+    }
+
+    private static void report(PrintWriter out, Phase p) {
+        out.printf(Locale.ROOT, "%2d streams: %4d requests in %5.1f s, %7.1f tokens/s aggregate, time to first token p50 %.0f ms p99 %.0f ms, %d failure(s)%n",
+                p.streams(), p.requests(), p.seconds(), p.tokensPerSecond(), p.ttftMillis(0.5), p.ttftMillis(0.99), p.failures().size());
+        out.flush();
+    }
+
+    private String request(String modelId, String prompt) {
+        return JsonWriter.write(Map.of("model", modelId, "messages", List.of(Map.of("role", "user", "content", prompt)), "max_tokens", maxTokens,
+                "temperature", 0, "stream", true, "stream_options", Map.of("include_usage", true)), 0);
+    }
+
+    private static long metric(String base, String name) throws Exception {
+        String text = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(base + "metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
+        return text.lines().filter(l -> l.startsWith(name + " ") || l.startsWith(name + "{"))
+                .mapToLong(l -> (long) Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+    }
+
+    private static void waitUntilIdle(String base) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while ((metric(base, "brt_running_generations") > 0 || metric(base, "brt_queue_depth") > 0) && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+    }
+
+    private static long usedHeapAfterGc() throws InterruptedException {
+        for (int i = 0; i < 3; i++) {
+            System.gc();
+            Thread.sleep(100);
+        }
+        return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
+    }
+}
