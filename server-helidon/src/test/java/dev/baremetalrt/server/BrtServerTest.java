@@ -22,12 +22,17 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /** The HTTP API on stories260K, driven with the JDK's HTTP client. */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -157,18 +162,18 @@ class BrtServerTest {
     }
 
     /** Each endpoint that takes a body, with a valid body and the name of a numeric field to break. */
-    static java.util.stream.Stream<org.junit.jupiter.params.provider.Arguments> endpoints() {
-        return java.util.stream.Stream.of(
-                org.junit.jupiter.params.provider.Arguments.of("/v1/chat/completions",
+    static Stream<Arguments> endpoints() {
+        return Stream.of(
+                Arguments.of("/v1/chat/completions",
                         "{\"model\": \"stories260K\", \"messages\": [{\"role\": \"user\", \"content\": \"Hi\"}], \"max_tokens\": 2, %s}", "max_tokens"),
-                org.junit.jupiter.params.provider.Arguments.of("/v1/completions",
+                Arguments.of("/v1/completions",
                         "{\"model\": \"stories260K\", \"prompt\": \"Hi\", \"max_tokens\": 2, %s}", "max_tokens"),
-                org.junit.jupiter.params.provider.Arguments.of("/tokenize", "{\"model\": \"stories260K\", \"content\": \"Hi\", %s}", null),
-                org.junit.jupiter.params.provider.Arguments.of("/detokenize", "{\"model\": \"stories260K\", \"tokens\": [1, 2], %s}", "tokens"));
+                Arguments.of("/tokenize", "{\"model\": \"stories260K\", \"content\": \"Hi\", %s}", null),
+                Arguments.of("/detokenize", "{\"model\": \"stories260K\", \"tokens\": [1, 2], %s}", "tokens"));
     }
 
-    @org.junit.jupiter.params.ParameterizedTest(name = "{0}")
-    @org.junit.jupiter.params.provider.MethodSource("endpoints")
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("endpoints")
     void everyEndpointAnswersBadInputWithAnOpenAiErrorAndStaysHealthy(String path, String template, String numeric) throws Exception {
         assertEquals(200, status(path, template.formatted("\"an_unknown_field\": {\"x\": 1}")), "unknown fields are ignored, as vLLM does");
         assertError(post(path, template.formatted("\"x\": ").replace("}", ""), 400), "invalid_request_error", "not valid JSON");
@@ -184,7 +189,7 @@ class BrtServerTest {
             }
         }
         byte[] huge = new byte[10 * 1024 * 1024];
-        java.util.Arrays.fill(huge, (byte) ' ');
+        Arrays.fill(huge, (byte) ' ');
         huge[0] = '{';
         huge[huge.length - 1] = '}';
         HttpResponse<String> tooBig = http.send(request(path).POST(HttpRequest.BodyPublishers.ofByteArray(huge)).build(), HttpResponse.BodyHandlers.ofString());
