@@ -25,14 +25,8 @@ import picocli.CommandLine.Option;
                 "through it and keep serving the chat page until Ctrl-C.",
                 "Without --model, generates a small random-weight model once (under BRT_HOME, default ~/.baremetalrt)."})
 final class DemoCommand implements Callable<Integer> {
-    @Option(names = "--model", description = "Model: a GGUF file or a Hugging Face directory. Default: a synthetic model.")
-    Path model;
-
-    @Option(names = "--shape", description = "Shape of the synthetic model (default: ${DEFAULT-VALUE}).", defaultValue = "small")
-    String shape;
-
-    @Option(names = "--type", description = "Weight type of the synthetic model (default: ${DEFAULT-VALUE}).", defaultValue = "Q8_0")
-    String type;
+    @Mixin
+    SyntheticModelOption modelChoice;
 
     @Option(names = "--prompt", description = "The sample chat message (default: ${DEFAULT-VALUE}).", defaultValue = "Once upon a time")
     String prompt;
@@ -64,8 +58,8 @@ final class DemoCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter err = spec.commandLine().getErr();
-        boolean synthetic = model == null;
-        Path path = synthetic ? ModelOptions.synthetic(shape, type, err) : model;
+        boolean synthetic = modelChoice.synthetic();
+        Path path = modelChoice.path(err);
         ModelOptions options = new ModelOptions();
         options.backend = backend;
         try (BrtServer server = startServer(err)) {

@@ -24,6 +24,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -38,14 +39,8 @@ import picocli.CommandLine.Option;
 final class LoadTestCommand implements Callable<Integer> {
     private static final List<String> PROMPTS = List.of("Once upon a time", "Tell me about the sea", "Why is the sky blue?", "Write a poem");
 
-    @Option(names = "--model", description = "Model to serve (default: a synthetic model of --shape and --type).")
-    Path model;
-
-    @Option(names = "--shape", description = "Synthetic model shape (default: ${DEFAULT-VALUE}).", defaultValue = "small")
-    String shape;
-
-    @Option(names = "--type", description = "Synthetic model weight type (default: ${DEFAULT-VALUE}).", defaultValue = "Q8_0")
-    String type;
+    @Mixin
+    SyntheticModelOption modelChoice;
 
     @Option(names = "--clients", description = "Concurrent streaming clients in the main phase (default: ${DEFAULT-VALUE}).", defaultValue = "32")
     int clients;
@@ -88,7 +83,7 @@ final class LoadTestCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
-        Path path = model != null ? model : ModelOptions.synthetic(shape, type, spec.commandLine().getErr());
+        Path path = modelChoice.path(spec.commandLine().getErr());
         int slots = Math.max(clients, 8);
         ModelOptions backendOptions = new ModelOptions();
         backendOptions.backend = backend;
