@@ -226,8 +226,7 @@ class BrtServerTest {
 
     /** Sum of a metric's samples (over all labels). */
     private long metric(String name) throws Exception {
-        return get("/metrics", 200).lines().filter(l -> l.startsWith(name + " ") || l.startsWith(name + "{"))
-                .mapToLong(l -> (long) Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+        return MetricsText.sum(get("/metrics", 200), name);
     }
 
     private HttpRequest.Builder request(String path) {
