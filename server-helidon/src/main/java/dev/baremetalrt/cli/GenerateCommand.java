@@ -103,7 +103,7 @@ final class GenerateCommand implements Callable<Integer> {
         out.flush();
         if (!quiet) {
             err.printf("[%s | %d stage(s) on %s | prompt %d tokens, %.1f tok/s | generated %d tokens, %.1f tok/s | finish: %s]%n",
-                    model.modelId(), local.plan().stages().size(), local.backend().id(), result.promptLength(), result.prefillTokensPerSecond(),
+                    model.modelId(), local.plan().stages().size(), local.backends().stream().map(b -> b.id()).distinct().collect(java.util.stream.Collectors.joining("+")), result.promptLength(), result.prefillTokensPerSecond(),
                     result.generatedCount(), result.decodeTokensPerSecond(), result.finishReason().name().toLowerCase(java.util.Locale.ROOT));
         }
         return result;

@@ -14,6 +14,7 @@ import dev.baremetalrt.spi.WeightType;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import picocli.CommandLine.Option;
 
@@ -22,7 +23,8 @@ final class ModelOptions {
     @Option(names = "--stages", description = "Split the layers over this many in-process stages (default: ${DEFAULT-VALUE}).", defaultValue = "1")
     int stages;
 
-    @Option(names = "--backend", description = "Backend id (see 'brt backends'; default: ${DEFAULT-VALUE}).", defaultValue = "cpu")
+    @Option(names = "--backend", description = "Backend id (see 'brt backends'; default: ${DEFAULT-VALUE}). A list such as cpu,cuda makes a mixed plan: "
+            + "the stages are shared out over the backends in order (--stages defaults to the number of backends).", defaultValue = "cpu")
     String backend;
 
     @Option(names = "--threads", description = "Worker threads (default: all processors).", defaultValue = "0")
@@ -31,19 +33,34 @@ final class ModelOptions {
     @Option(names = "--ctx", description = "Context capacity per session in tokens (default: the model's, at most ${DEFAULT-VALUE}).", defaultValue = "4096")
     int context;
 
-    /** Opens the backend and loads the model split into stages. */
+    /** Opens the backend(s) and loads the model split into stages. */
     LocalDeployment deploy(Model model) {
-        return LocalDeployment.load(model, provider(), BackendOptions.withThreads(threads), stages, context);
+        List<BackendProvider> providers = providers();
+        int stageCount = providers.size() > 1 && stages < providers.size() ? providers.size() : stages;
+        return LocalDeployment.load(model, providers, BackendOptions.withThreads(threads), stageCount, context);
     }
 
-    /** The chosen backend, checked to be able to run here. */
+    /** The chosen backend, checked to be able to run here; refuses a list. */
     BackendProvider provider() {
-        BackendProvider provider = Backends.find(backend);
-        ProbeResult probe = provider.probe();
-        if (!probe.available()) {
-            throw new BrtException("backend '%s' cannot run here: %s".formatted(backend, probe.detail()));
+        List<BackendProvider> providers = providers();
+        if (providers.size() != 1) {
+            throw new BrtException("this command runs one backend; got --backend " + backend);
         }
-        return provider;
+        return providers.getFirst();
+    }
+
+    /** The backends of --backend (one id, or a comma-separated list), each checked to be able to run here. */
+    List<BackendProvider> providers() {
+        List<BackendProvider> providers = new java.util.ArrayList<>();
+        for (String id : backend.split(",")) {
+            BackendProvider provider = Backends.find(id.trim());
+            ProbeResult probe = provider.probe();
+            if (!probe.available()) {
+                throw new BrtException("backend '%s' cannot run here: %s".formatted(id.trim(), probe.detail()));
+            }
+            providers.add(provider);
+        }
+        return providers;
     }
 
     /** A GGUF file or a Hugging Face directory. */

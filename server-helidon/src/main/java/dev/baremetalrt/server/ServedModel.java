@@ -77,7 +77,7 @@ public final class ServedModel implements AutoCloseable {
 
     /** What the backend holds for this model now: weights, KV caches, scratch. */
     public dev.baremetalrt.spi.MemoryReport memory() {
-        return deployment.backend().memory();
+        return deployment.memory();
     }
 
     public int contextCapacity() {

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
+import dev.baremetalrt.conformance.StoriesReference;
 import dev.baremetalrt.conformance.ReferenceLlama;
 import dev.baremetalrt.conformance.SharedModels;
 import dev.baremetalrt.core.engine.FinishReason;
@@ -41,7 +42,7 @@ class StoriesReferenceTest {
     @ParameterizedTest(name = "greedy from BOS, 200 positions: {0}")
     @ValueSource(strings = {F32, "stories260K-gguf-derived/stories260K-F16.gguf", "stories260K-hf-derived"})
     void greedyFromBosMatchesReference(String file) {
-        int[] expected = Reference.load().sequence(201);
+        int[] expected = StoriesReference.load().sequence(201);
         GenerationResult result = greedy(file, "", 200, 1);
         assertArrayEquals(expected, result.tokens());
         assertEquals(FinishReason.LENGTH, result.finishReason());
@@ -50,21 +51,21 @@ class StoriesReferenceTest {
     @ParameterizedTest(name = "greedy for \"Once upon a time\", 64 positions: {0}")
     @ValueSource(strings = {F32, "stories260K-gguf-derived/stories260K-F16.gguf", "stories260K-gguf-derived/stories260K-Q8_0.gguf"})
     void greedyFromPromptMatchesReference(String file) {
-        int[] expected = Reference.load().sequence(65);
+        int[] expected = StoriesReference.load().sequence(65);
         assertArrayEquals(expected, greedy(file, PROMPT, 60, 1).tokens());
     }
 
     @ParameterizedTest(name = "every split of the 5 layers gives the same ids: {0} stage(s)")
     @ValueSource(ints = {1, 2, 3, 4, 5})
     void everyStageSplitGivesTheSameIds(int stages) {
-        assertArrayEquals(Reference.load().sequence(201), greedy(F32, "", 200, stages).tokens());
+        assertArrayEquals(StoriesReference.load().sequence(201), greedy(F32, "", 200, stages).tokens());
     }
 
     /** A 40-token prompt goes through the many-position (tiled GEMM) path in one call; the rest must follow exactly. */
     @ParameterizedTest(name = "prefill of 40 reference ids, then greedy continues the reference: {0} stage(s)")
     @ValueSource(ints = {1, 3})
     void longPrefillContinuesTheReference(int stages) {
-        int[] expected = Reference.load().sequence(201);
+        int[] expected = StoriesReference.load().sequence(201);
         try (LlamaModel model = LlamaModel.open(SharedModels.file(F32));
              LocalDeployment local = LocalDeployment.load(model, new CpuBackendProvider(), BackendOptions.withThreads(2), stages, 512)) {
             int[] prompt = Arrays.copyOf(expected, 40);
@@ -82,7 +83,7 @@ class StoriesReferenceTest {
 
     @Test
     void logitsMatchFloat64Reference() {
-        Reference reference = Reference.load();
+        StoriesReference reference = StoriesReference.load();
         try (LlamaModel model = LlamaModel.open(SharedModels.file(F32));
              LocalDeployment local = LocalDeployment.load(model, new CpuBackendProvider(), BackendOptions.withThreads(2), 2, 64)) {
             int[] prompt = {1, 403, 407, 261, 378};
@@ -91,7 +92,7 @@ class StoriesReferenceTest {
             p.openSession("logits");
             TensorPayload logits = p.forward(StepBatch.of(SessionStep.ofTokens("logits", 0, prompt, SessionStep.Logits.ALL))).output("logits");
             for (int position : new int[] {0, 4}) {
-                Reference.Logits want = reference.logits(position);
+                StoriesReference.Logits want = reference.logits(position);
                 int vocab = logits.dim(1);
                 for (int i = 0; i < want.topIds().length; i++) {
                     assertEquals(want.topValues()[i], logits.get(position * vocab + want.topIds()[i]), 1e-3 * Math.abs(want.topValues()[i]),
@@ -113,7 +114,7 @@ class StoriesReferenceTest {
     void q8FromBosGeneratesWhatItsDequantizedWeightsGive() {
         String file = "stories260K-gguf-derived/stories260K-Q8_0.gguf";
         GenerationResult result = greedy(file, "", 200, 2);
-        int[] f32 = Reference.load().sequence(201);
+        int[] f32 = StoriesReference.load().sequence(201);
         assertArrayEquals(Arrays.copyOf(f32, 65), Arrays.copyOf(result.tokens(), 65), "first 64 positions as F32");
         assertMatchesFloat64Greedy(file, result.tokens(), 1);
     }
@@ -123,7 +124,7 @@ class StoriesReferenceTest {
         String file = "stories260K-gguf-derived/stories260K-Q4_0.gguf";
         GenerationResult result = greedy(file, PROMPT, 60, 2);
         assertEquals(65, result.tokens().length);
-        assertFalse(Arrays.equals(Reference.load().sequence(65), result.tokens()), "REFERENCE.md: Q4_0 differs from F32 within 64 positions");
+        assertFalse(Arrays.equals(StoriesReference.load().sequence(65), result.tokens()), "REFERENCE.md: Q4_0 differs from F32 within 64 positions");
         assertMatchesFloat64Greedy(file, result.tokens(), 5);
     }
 

@@ -1,6 +1,5 @@
-package dev.baremetalrt.backend.cpu;
+package dev.baremetalrt.conformance;
 
-import dev.baremetalrt.conformance.SharedModels;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -9,27 +8,27 @@ import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** Expected values read from ../shared/models/REFERENCE.md (never copied into the project). */
-final class Reference {
+/** Expected values for stories260K read from ../shared/models/REFERENCE.md (never copied into the project). */
+public final class StoriesReference {
     /** Top-5 and first four logits at one prompt position. */
-    record Logits(int position, int[] topIds, double[] topValues, double[] first4) {}
+    public record Logits(int position, int[] topIds, double[] topValues, double[] first4) {}
 
     private final List<String> lines;
 
-    private Reference(List<String> lines) {
+    private StoriesReference(List<String> lines) {
         this.lines = lines;
     }
 
-    static Reference load() {
+    public static StoriesReference load() {
         try {
-            return new Reference(Files.readAllLines(SharedModels.file("REFERENCE.md")));
+            return new StoriesReference(Files.readAllLines(SharedModels.file("REFERENCE.md")));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
     }
 
     /** The id line after the heading {@code SEQ_IDS (N ids}. */
-    int[] sequence(int count) {
+    public int[] sequence(int count) {
         for (int i = 0; i < lines.size(); i++) {
             if (lines.get(i).startsWith("SEQ_IDS (" + count + " ids")) {
                 int[] ids = Arrays.stream(lines.get(i + 1).trim().split("\\s+")).mapToInt(Integer::parseInt).toArray();
@@ -42,7 +41,7 @@ final class Reference {
         throw new IllegalStateException("REFERENCE.md has no SEQ_IDS (" + count + " ids) section");
     }
 
-    Logits logits(int position) {
+    public Logits logits(int position) {
         Pattern p = Pattern.compile("- position " + position + ": top5 (.*); logits\\[0:4] = (.*)");
         for (String line : lines) {
             Matcher m = p.matcher(line.trim());

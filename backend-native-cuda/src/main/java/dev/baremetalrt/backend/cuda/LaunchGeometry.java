@@ -1,0 +1,96 @@
+package dev.baremetalrt.backend.cuda;
+
+/**
+ * Grid and block sizes of the kernels, and which matrix kernel a product takes. Pure arithmetic, tested
+ * without a GPU; the constants must match {@code brt_kernels.cu}.
+ */
+final class LaunchGeometry {
+    /** Threads of a gemv block: 4 warps of 4 weight rows each (GEMV_ROWS_PER_WARP in the .cu file). */
+    static final int GEMV_THREADS = 128;
+    static final int GEMV_ROWS_PER_WARP = 4;
+    static final int GEMV_ROWS_PER_BLOCK = GEMV_THREADS / 32 * GEMV_ROWS_PER_WARP;
+    /** Positions one gemv launch multiplies (GEMV_MAX_POSITIONS in the .cu file). */
+    static final int GEMV_MAX_POSITIONS = 8;
+    /** gemm: 64 x 64 output tiles, 256 threads, K steps of 32. */
+    static final int GEMM_TILE = 64;
+    static final int GEMM_THREADS = 256;
+    static final int GEMM_K = 32;
+    /** From this many positions on, a product goes through gemm (weights read once per 64 positions). */
+    static final int GEMM_MIN_POSITIONS = 16;
+    /** Attention: 8 warps per (head, position), each taking every 8th key. */
+    static final int ATTENTION_THREADS = 256;
+    static final int MAX_HEAD_DIM = 256;
+    static final int ELEMENTWISE_THREADS = 256;
+
+    private LaunchGeometry() {}
+
+    /** The kernel family a {@code [rows, cols]} weight times {@code n} positions takes. */
+    enum MatmulKernel {
+        /** 4 rows per warp, up to 8 positions per launch. */
+        GEMV,
+        /** Plain types with rows not a multiple of 8: one value per lane. */
+        GEMV_SCALAR,
+        /** Tiled, for many positions. */
+        GEMM
+    }
+
+    static MatmulKernel matmulKernel(DeviceFormat format, int cols, int n) {
+        if (cols % 8 != 0) {
+            if (!format.plain()) {
+                throw new IllegalArgumentException("%s rows of %d values are not whole blocks".formatted(format, cols));
+            }
+            return MatmulKernel.GEMV_SCALAR;
+        }
+        return n >= GEMM_MIN_POSITIONS && cols % GEMM_K == 0 ? MatmulKernel.GEMM : MatmulKernel.GEMV;
+    }
+
+    static String kernelName(MatmulKernel kernel, DeviceFormat format) {
+        return switch (kernel) {
+            case GEMV -> "gemv_" + format.suffix;
+            case GEMV_SCALAR -> "gemv_scalar_" + format.suffix;
+            case GEMM -> "gemm_" + format.suffix;
+        };
+    }
+
+    static int gemvBlocks(int rows) {
+        return ceilDiv(rows, GEMV_ROWS_PER_BLOCK);
+    }
+
+    /** The scalar gemv keeps one row per warp. */
+    static int gemvScalarBlocks(int rows) {
+        return ceilDiv(rows, GEMV_THREADS / 32);
+    }
+
+    /** Launches a gemv needs for n positions (the scalar kernel loops over positions itself). */
+    static int gemvLaunches(MatmulKernel kernel, int n) {
+        return kernel == MatmulKernel.GEMV ? ceilDiv(n, GEMV_MAX_POSITIONS) : 1;
+    }
+
+    static int gemmBlocksX(int rows) {
+        return ceilDiv(rows, GEMM_TILE);
+    }
+
+    static int gemmBlocksY(int n) {
+        return ceilDiv(n, GEMM_TILE);
+    }
+
+    /** Dynamic shared memory of the attention kernel: each warp's partial output row. */
+    static int attentionSharedBytes(int headDim) {
+        if (headDim > MAX_HEAD_DIM) {
+            throw new IllegalArgumentException("head dimension %d exceeds the attention kernel's %d".formatted(headDim, MAX_HEAD_DIM));
+        }
+        return ATTENTION_THREADS / 32 * headDim * Float.BYTES;
+    }
+
+    static int elementwiseBlocks(long n) {
+        return Math.toIntExact(ceilDiv(n, ELEMENTWISE_THREADS));
+    }
+
+    static int ceilDiv(int a, int b) {
+        return (a + b - 1) / b;
+    }
+
+    static long ceilDiv(long a, long b) {
+        return (a + b - 1) / b;
+    }
+}
