@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs on the GPU machine, from the repository root, after backend-native-cuda/bench/pack-gpu.sh here:
-#   bash backend-native-cuda/bench/gpu-run.sh [tests] [generate] [bench]     (default: all three)
+#   bash backend-native-cuda/bench/gpu-run.sh [tests] [generate] [bench] [bench-nograph]   (default: the first three)
 # Logs go to $OUT (the device tool's output folder) or /tmp/brt-gpu.
 set -uo pipefail
 out=${OUT:-/tmp/brt-gpu}
@@ -32,6 +32,10 @@ for step in "${steps[@]}"; do
     bench)
       "$java" "${flags[@]}" -cp "$cp" dev.baremetalrt.backend.cuda.CudaBenchmark ${BENCH_ARGS:-} 2>&1 | grep -v 'Using incubator' | tee "$out/bench-brt.log"
       PYTHONUNBUFFERED=1 python3 backend-native-cuda/bench/torch_eager.py ${TORCH_ARGS:-} 2>&1 | tee "$out/bench-torch.log" ;;
+    bench-rows)
+      for rows in 1 2 4; do echo "== decode rows per warp: $rows"; BRT_CUDA_DECODE_ROWS=$rows "$java" "${flags[@]}" -cp "$cp" dev.baremetalrt.backend.cuda.CudaBenchmark --prefill 16 ${BENCH_ARGS:-} 2>&1 | grep -v 'Using incubator' | grep -E '^(Q|F|B|device|type)' | tail -4; done 2>&1 | tee "$out/bench-rows.log" ;;
+    bench-nograph)
+      BRT_CUDA_GRAPHS=false "$java" "${flags[@]}" -cp "$cp" dev.baremetalrt.backend.cuda.CudaBenchmark --prefill 64 ${BENCH_ARGS:-} 2>&1 | grep -v 'Using incubator' | tee "$out/bench-brt-nograph.log" ;;
     *) echo "unknown step $step (tests, generate, bench)"; exit 2 ;;
   esac
 done

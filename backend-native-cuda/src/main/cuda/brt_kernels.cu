@@ -135,6 +135,8 @@ __device__ __forceinline__ float warp_sum(float v) {
 template <int FMT>
 struct Group {
     static constexpr int G = 8;
+    static constexpr bool SCALED = false;
+    float d;
     float v[8];
     __device__ __forceinline__ void load(const uint8_t* w, const uint8_t* s, long idx) { dequant8<FMT>(w, s, idx, v); }
     __device__ __forceinline__ void get8(int, float* out) const {
@@ -146,6 +148,8 @@ struct Group {
 template <>
 struct Group<F16> {
     static constexpr int G = 8;
+    static constexpr bool SCALED = false;
+    float d;
     uint4 u;
     __device__ __forceinline__ void load(const uint8_t* w, const uint8_t*, long idx) { u = *reinterpret_cast<const uint4*>(w + idx * 2); }
     __device__ __forceinline__ void get8(int, float* out) const {
@@ -159,37 +163,58 @@ struct Group<F16> {
     }
 };
 
+// Integers become floats without I2F (a quarter-rate instruction that bounded the quantized gemv): a byte
+// b placed under the exponent of 2^23 (0x4B000000 | b, one PRMT) is the float 2^23 + b, and one FADD
+// removes 2^23 plus the format's offset. The block scale multiplies the 8-value partial sum once.
+__device__ __forceinline__ float magic_byte(uint32_t word, int byteIndex) {
+    return __uint_as_float(__byte_perm(word, 0x4B000000u, 0x7650 | byteIndex));
+}
+
 template <>
 struct Group<Q8_0> {
     static constexpr int G = 16;
+    static constexpr bool SCALED = true;
     uint4 u;
     float d;
     __device__ __forceinline__ void load(const uint8_t* w, const uint8_t* s, long idx) {
         u = *reinterpret_cast<const uint4*>(w + idx);
         d = __half2float(reinterpret_cast<const __half*>(s)[idx / 32]);
     }
+    // signed bytes: flipping the top bit makes b + 128 unsigned; 2^23 + 128 comes off
     __device__ __forceinline__ void get8(int j, float* out) const {
-        const int8_t* q = reinterpret_cast<const int8_t*>(&u) + 8 * j;
+        uint32_t lo = (j == 0 ? u.x : u.z) ^ 0x80808080u;
+        uint32_t hi = (j == 0 ? u.y : u.w) ^ 0x80808080u;
 #pragma unroll
-        for (int i = 0; i < 8; i++) out[i] = d * q[i];
+        for (int i = 0; i < 4; i++) {
+            out[i] = magic_byte(lo, i) - 8388736.f;
+            out[4 + i] = magic_byte(hi, i) - 8388736.f;
+        }
     }
 };
 
 template <>
 struct Group<Q4_0> {
     static constexpr int G = 32;
+    static constexpr bool SCALED = true;
     uint4 u;
     float d;
     __device__ __forceinline__ void load(const uint8_t* w, const uint8_t* s, long idx) {
         u = *reinterpret_cast<const uint4*>(w + idx / 2);
         d = __half2float(reinterpret_cast<const __half*>(s)[idx / 32]);
     }
-    // values 8j..8j+7: low nibbles of bytes 0-7 (j=0) or 8-15 (j=1), high nibbles of the same (j=2, 3)
+    // values 8j..8j+7: low nibbles of bytes 0-7 (j=0) or 8-15 (j=1), high nibbles of the same (j=2, 3);
+    // the nibble's offset of 8 comes off with 2^23
     __device__ __forceinline__ void get8(int j, float* out) const {
-        const uint8_t* q = reinterpret_cast<const uint8_t*>(&u) + 8 * (j & 1);
+        uint32_t a = (j & 1) == 0 ? u.x : u.z;
+        uint32_t b = (j & 1) == 0 ? u.y : u.w;
         int shift = j >= 2 ? 4 : 0;
+        a = (a >> shift) & 0x0F0F0F0Fu;
+        b = (b >> shift) & 0x0F0F0F0Fu;
 #pragma unroll
-        for (int i = 0; i < 8; i++) out[i] = d * (float) (((q[i] >> shift) & 0xF) - 8);
+        for (int i = 0; i < 4; i++) {
+            out[i] = magic_byte(a, i) - 8388616.f;
+            out[4 + i] = magic_byte(b, i) - 8388616.f;
+        }
     }
 };
 
@@ -197,19 +222,18 @@ struct Group<Q4_0> {
 // rows; a row is read once for all n positions, and each slice of x, read once per warp, serves every row
 // of the warp. cols must be a multiple of the format's Group::G (8, or a block for Q8_0/Q4_0).
 #define GEMV_ROWS_PER_WARP 4
-template <int FMT>
+template <int FMT, int R, int MAXP>
 __device__ __forceinline__ void gemv_impl(const uint8_t* __restrict__ w, const uint8_t* __restrict__ s, const float* __restrict__ x,
                                           float* __restrict__ y, int rows, int cols, int n) {
     constexpr int G = Group<FMT>::G;
-    constexpr int R = GEMV_ROWS_PER_WARP;
     int row0 = ((blockIdx.x * blockDim.x + threadIdx.x) >> 5) * R;
     int lane = threadIdx.x & 31;
     if (row0 >= rows) return;
-    float acc[R][GEMV_MAX_POSITIONS];
+    float acc[R][MAXP];
 #pragma unroll
     for (int r = 0; r < R; r++)
 #pragma unroll
-        for (int p = 0; p < GEMV_MAX_POSITIONS; p++) acc[r][p] = 0.f;
+        for (int p = 0; p < MAXP; p++) acc[r][p] = 0.f;
 #pragma unroll 2
     for (int c = lane * G; c < cols; c += 32 * G) {
         Group<FMT> g[R];
@@ -218,7 +242,7 @@ __device__ __forceinline__ void gemv_impl(const uint8_t* __restrict__ w, const u
             if (row0 + r < rows) g[r].load(w, s, (long) (row0 + r) * cols + c);
         }
 #pragma unroll
-        for (int p = 0; p < GEMV_MAX_POSITIONS; p++) {
+        for (int p = 0; p < MAXP; p++) {
             if (p < n) {
 #pragma unroll
                 for (int j = 0; j < G / 8; j++) {
@@ -228,14 +252,19 @@ __device__ __forceinline__ void gemv_impl(const uint8_t* __restrict__ w, const u
                     for (int r = 0; r < R; r++) {
                         float v[8];
                         g[r].get8(j, v);
-                        acc[r][p] += v[0] * a.x + v[1] * a.y + v[2] * a.z + v[3] * a.w + v[4] * b.x + v[5] * b.y + v[6] * b.z + v[7] * b.w;
+                        float part = v[0] * a.x + v[1] * a.y + v[2] * a.z + v[3] * a.w + v[4] * b.x + v[5] * b.y + v[6] * b.z + v[7] * b.w;
+                        if (Group<FMT>::SCALED) {
+                            acc[r][p] += g[r].d * part;
+                        } else {
+                            acc[r][p] += part;
+                        }
                     }
                 }
             }
         }
     }
 #pragma unroll
-    for (int p = 0; p < GEMV_MAX_POSITIONS; p++) {
+    for (int p = 0; p < MAXP; p++) {
         if (p < n) {
 #pragma unroll
             for (int r = 0; r < R; r++) {
@@ -348,7 +377,15 @@ __device__ __forceinline__ void embed_impl(const uint8_t* __restrict__ w, const 
 #define DEFINE_MATRIX_KERNELS(name, FMT)                                                                                     \
     extern "C" __global__ void __launch_bounds__(GEMV_THREADS) gemv_##name(const uint8_t* w, const uint8_t* s, const float* x, \
                                                                            float* y, int rows, int cols, int n) {           \
-        gemv_impl<FMT>(w, s, x, y, rows, cols, n);                                                                           \
+        gemv_impl<FMT, GEMV_ROWS_PER_WARP, GEMV_MAX_POSITIONS>(w, s, x, y, rows, cols, n);                                   \
+    }                                                                                                                        \
+    extern "C" __global__ void __launch_bounds__(256, 4) gemv1_##name(const uint8_t* w, const uint8_t* s, const float* x,  \
+                                                                      float* y, int rows, int cols, int n) {                \
+        gemv_impl<FMT, 1, 1>(w, s, x, y, rows, cols, 1);                                                                     \
+    }                                                                                                                        \
+    extern "C" __global__ void __launch_bounds__(256, 2) gemv2_##name(const uint8_t* w, const uint8_t* s, const float* x,  \
+                                                                      float* y, int rows, int cols, int n) {                \
+        gemv_impl<FMT, 2, 1>(w, s, x, y, rows, cols, 1);                                                                     \
     }                                                                                                                        \
     extern "C" __global__ void __launch_bounds__(256) gemm_##name(const uint8_t* w, const uint8_t* s, const float* x, float* y, \
                                                                   int rows, int cols, int n) {                               \
@@ -402,6 +439,8 @@ extern "C" __global__ void rms_norm(const float* __restrict__ x, const int* __re
     int j = blockIdx.x;
     const float* xr = x + (long) (rows ? rows[j] : j) * dim;
     float ss = 0.f;
+    // unrolled so that the loads of several iterations are in flight at once (latency, not bandwidth, bounds one row)
+#pragma unroll 8
     for (int c = threadIdx.x; c < dim; c += blockDim.x) ss += xr[c] * xr[c];
     ss = warp_sum(ss);
     if ((threadIdx.x & 31) == 0) partial[threadIdx.x >> 5] = ss;
@@ -413,6 +452,7 @@ extern "C" __global__ void rms_norm(const float* __restrict__ x, const int* __re
     }
     __syncthreads();
     float scale = rsqrtf(partial[0] / dim + eps);
+#pragma unroll 8
     for (int c = threadIdx.x; c < dim; c += blockDim.x) out[(long) j * dim + c] = xr[c] * scale * weight[c];
 }
 

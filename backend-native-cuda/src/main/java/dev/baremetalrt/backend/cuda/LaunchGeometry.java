@@ -17,6 +17,21 @@ final class LaunchGeometry {
     static final int GEMM_K = 32;
     /** From this many positions on, a product goes through gemm (weights read once per 64 positions). */
     static final int GEMM_MIN_POSITIONS = 16;
+    /** Threads of the one-position gemv blocks (gemv1_*, gemv2_*). */
+    static final int GEMV1_THREADS = 256;
+    /**
+     * Rows per warp for one position: 1 or 2 (the gemv1_/gemv2_ kernels) or 4 (the batched kernel), forced
+     * for every format by the setting {@code brt.cuda.decode-rows} / {@code BRT_CUDA_DECODE_ROWS}; 0 (the
+     * default) takes each format's best on an H100 (docs/benchmarks.md): 4 for Q4_0, 2 for the others.
+     */
+    static final int DECODE_ROWS_OVERRIDE = decodeRows();
+
+    static int decodeRowsPerWarp(DeviceFormat format) {
+        if (DECODE_ROWS_OVERRIDE != 0) {
+            return DECODE_ROWS_OVERRIDE;
+        }
+        return format == DeviceFormat.Q4_0 ? 4 : 2;
+    }
     /** Attention: 8 warps per (head, position), each taking every 8th key. */
     static final int ATTENTION_THREADS = 256;
     static final int MAX_HEAD_DIM = 256;
@@ -28,6 +43,8 @@ final class LaunchGeometry {
     enum MatmulKernel {
         /** 4 rows per warp, up to 8 positions per launch. */
         GEMV,
+        /** One position: {@link #DECODE_ROWS_PER_WARP} rows per warp, 256-thread blocks, registers capped for occupancy. */
+        GEMV1,
         /** Plain types with rows not a multiple of 8: one value per lane. */
         GEMV_SCALAR,
         /** Tiled, for many positions. */
@@ -41,12 +58,16 @@ final class LaunchGeometry {
             }
             return MatmulKernel.GEMV_SCALAR;
         }
+        if (n == 1 && decodeRowsPerWarp(format) != GEMV_ROWS_PER_WARP) {
+            return MatmulKernel.GEMV1;
+        }
         return n >= GEMM_MIN_POSITIONS && cols % GEMM_K == 0 ? MatmulKernel.GEMM : MatmulKernel.GEMV;
     }
 
     static String kernelName(MatmulKernel kernel, DeviceFormat format) {
         return switch (kernel) {
             case GEMV -> "gemv_" + format.suffix;
+            case GEMV1 -> "gemv" + decodeRowsPerWarp(format) + "_" + format.suffix;
             case GEMV_SCALAR -> "gemv_scalar_" + format.suffix;
             case GEMM -> "gemm_" + format.suffix;
         };
@@ -84,6 +105,18 @@ final class LaunchGeometry {
 
     static int elementwiseBlocks(long n) {
         return Math.toIntExact(ceilDiv(n, ELEMENTWISE_THREADS));
+    }
+
+    private static int decodeRows() {
+        int rows = dev.baremetalrt.spi.Settings.getInt("cuda.decode-rows", 0);
+        if (rows != 0 && rows != 1 && rows != 2 && rows != 4) {
+            throw new IllegalArgumentException("setting cuda.decode-rows must be 1, 2 or 4 (0: per format), got " + rows);
+        }
+        return rows;
+    }
+
+    static int gemv1Blocks(DeviceFormat format, int rows) {
+        return ceilDiv(rows, GEMV1_THREADS / 32 * decodeRowsPerWarp(format));
     }
 
     static int ceilDiv(int a, int b) {

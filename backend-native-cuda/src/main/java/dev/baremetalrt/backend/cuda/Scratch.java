@@ -29,6 +29,7 @@ final class Scratch implements AutoCloseable {
                 ptr = allocator.allocate(size, what);
                 bytes = size;
                 total += size;
+                generation++;
             }
             return ptr;
         }
@@ -79,6 +80,8 @@ final class Scratch implements AutoCloseable {
 
     private final DeviceAllocator allocator;
     private long total;
+    /** Bumped whenever a device buffer moves: captured CUDA graphs hold the old addresses. */
+    private long generation;
     final Device x;
     final Device normed;
     final Device q;
@@ -110,6 +113,10 @@ final class Scratch implements AutoCloseable {
         hostIn = new Host("input");
         hostOut = new Host("output");
         hostMeta = new Host("positions and cache pointers");
+    }
+
+    long generation() {
+        return generation;
     }
 
     /** Bytes held now (device and pinned host). */
