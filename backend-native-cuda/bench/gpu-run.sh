@@ -19,7 +19,7 @@ for step in "${steps[@]}"; do
       "$java" "${flags[@]}" -Dbrt.sharedModels=.gpu/models -jar .gpu/test/junit-platform-console-standalone-*.jar execute \
         --class-path "$cp" --select-package dev.baremetalrt.backend.cuda --details=tree --disable-banner 2>&1 \
         | grep -v 'Using incubator modules' > "$out/tests.log"
-      grep -E '✘|tests (successful|failed|aborted|skipped)' "$out/tests.log" | head -60 ;;
+      grep -E '✘|tests (successful|failed|aborted|skipped)|tensor-core prefill' "$out/tests.log" | head -60 ;;
     generate)
       { echo "== brt generate --backend cuda (stories260K F32, greedy from BOS, 200 tokens)"
         brt generate --model .gpu/models/stories260K/stories260K.gguf --backend cuda --temperature 0 --max-tokens 200 --print-ids

@@ -6,6 +6,7 @@
 // eight consecutive values starting at an element index that is a multiple of 8. The matrix kernels are
 // written once over it and instantiated per format (extern "C" names: gemv_q8_0, gemm_f16, ...).
 #include <cuda_fp16.h>
+#include <mma.h>
 #include <stdint.h>
 
 enum Format { F32 = 0, F16 = 1, BF16 = 2, Q8_0 = 3, Q4_0 = 4, Q4_K = 5, Q5_K = 6, Q6_K = 7, Q8_K = 8 };
@@ -354,6 +355,93 @@ __device__ __forceinline__ void gemm_impl(const uint8_t* __restrict__ w, const u
     }
 }
 
+// Prefill on tensor cores (WMMA, sm_80+): a 128-row x 128-position tile per block of 8 warps, each warp
+// 32 rows x 64 positions in eight 16 x 16 x 16 products per K slice. Weights are dequantized and
+// activations rounded to F16 into shared memory once per 64-wide K step; products accumulate in F32. F16
+// inputs cost precision (about 1e-3 of the logit scale), so the host sends only long prompts this way.
+// cols % 64 == 0.
+#define TC_BM 128
+#define TC_BN 128
+#define TC_BK 64
+#define TC_LD (TC_BK + 8)
+template <int FMT>
+__device__ __forceinline__ void gemm_tc_impl(const uint8_t* __restrict__ w, const uint8_t* __restrict__ s, const float* __restrict__ x,
+                                             float* __restrict__ y, int rows, int cols, int n) {
+    using namespace nvcuda;
+    extern __shared__ __align__(32) unsigned char tcShared[];
+    __half* ws = reinterpret_cast<__half*>(tcShared);
+    __half* xs = ws + TC_BM * TC_LD;
+    float* staged = reinterpret_cast<float*>(xs + TC_BN * TC_LD);
+    int r0 = blockIdx.x * TC_BM, p0 = blockIdx.y * TC_BN;
+    int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
+    int wr = warp % 4, wp = warp / 4;
+    wmma::fragment<wmma::accumulator, 16, 16, 16, float> acc[2][4];
+#pragma unroll
+    for (int i = 0; i < 2; i++)
+#pragma unroll
+        for (int j = 0; j < 4; j++) wmma::fill_fragment(acc[i][j], 0.f);
+    for (int k0 = 0; k0 < cols; k0 += TC_BK) {
+#pragma unroll
+        for (int t = 0; t < 4; t++) {
+            int g = tid + t * 256, r = g / 8, kg = (g % 8) * 8;
+            float v[8];
+            if (r0 + r < rows) {
+                dequant8<FMT>(w, s, (long) (r0 + r) * cols + k0 + kg, v);
+            } else {
+#pragma unroll
+                for (int i = 0; i < 8; i++) v[i] = 0.f;
+            }
+            __half2 h[4];
+#pragma unroll
+            for (int i = 0; i < 4; i++) h[i] = __floats2half2_rn(v[2 * i], v[2 * i + 1]);
+            *reinterpret_cast<uint4*>(&ws[r * TC_LD + kg]) = *reinterpret_cast<uint4*>(h);
+        }
+#pragma unroll
+        for (int t = 0; t < 4; t++) {
+            int g = tid + t * 256, p = g / 8, kg = (g % 8) * 8;
+            float4 a = make_float4(0.f, 0.f, 0.f, 0.f), b = a;
+            if (p0 + p < n) {
+                const float4* xp = reinterpret_cast<const float4*>(x + (long) (p0 + p) * cols + k0 + kg);
+                a = xp[0];
+                b = xp[1];
+            }
+            __half2 h[4] = {__floats2half2_rn(a.x, a.y), __floats2half2_rn(a.z, a.w), __floats2half2_rn(b.x, b.y), __floats2half2_rn(b.z, b.w)};
+            *reinterpret_cast<uint4*>(&xs[p * TC_LD + kg]) = *reinterpret_cast<uint4*>(h);
+        }
+        __syncthreads();
+#pragma unroll
+        for (int kk = 0; kk < TC_BK; kk += 16) {
+            wmma::fragment<wmma::matrix_a, 16, 16, 16, __half, wmma::row_major> fa[2];
+            wmma::fragment<wmma::matrix_b, 16, 16, 16, __half, wmma::col_major> fb[4];
+#pragma unroll
+            for (int i = 0; i < 2; i++) wmma::load_matrix_sync(fa[i], &ws[(wr * 32 + i * 16) * TC_LD + kk], TC_LD);
+#pragma unroll
+            for (int j = 0; j < 4; j++) wmma::load_matrix_sync(fb[j], &xs[(wp * 64 + j * 16) * TC_LD + kk], TC_LD);
+#pragma unroll
+            for (int i = 0; i < 2; i++)
+#pragma unroll
+                for (int j = 0; j < 4; j++) wmma::mma_sync(acc[i][j], fa[i], fb[j], acc[i][j]);
+        }
+        __syncthreads();
+    }
+    // y is [positions, rows]: a 16 x 16 (row, position) tile lands column-major, then guarded stores
+    float* mine = staged + warp * 256;
+#pragma unroll
+    for (int i = 0; i < 2; i++) {
+#pragma unroll
+        for (int j = 0; j < 4; j++) {
+            wmma::store_matrix_sync(mine, acc[i][j], 16, wmma::mem_col_major);
+            __syncwarp();
+            for (int e = lane; e < 256; e += 32) {
+                int r = r0 + wr * 32 + i * 16 + e % 16;
+                int p = p0 + wp * 64 + j * 16 + e / 16;
+                if (r < rows && p < n) y[(long) p * rows + r] = mine[e];
+            }
+            __syncwarp();
+        }
+    }
+}
+
 // out[i, :] = embedding row tokens[i]. Grid: one block per position.
 template <int FMT>
 __device__ __forceinline__ void embed_impl(const uint8_t* __restrict__ w, const uint8_t* __restrict__ s, const int* __restrict__ tokens,
@@ -390,6 +478,10 @@ __device__ __forceinline__ void embed_impl(const uint8_t* __restrict__ w, const 
     extern "C" __global__ void __launch_bounds__(256) gemm_##name(const uint8_t* w, const uint8_t* s, const float* x, float* y, \
                                                                   int rows, int cols, int n) {                               \
         gemm_impl<FMT>(w, s, x, y, rows, cols, n);                                                                           \
+    }                                                                                                                        \
+    extern "C" __global__ void __launch_bounds__(256) gemm_tc_##name(const uint8_t* w, const uint8_t* s, const float* x,     \
+                                                                     float* y, int rows, int cols, int n) {                 \
+        gemm_tc_impl<FMT>(w, s, x, y, rows, cols, n);                                                                        \
     }                                                                                                                        \
     extern "C" __global__ void embed_##name(const uint8_t* w, const uint8_t* s, const int* tokens, float* out, int cols) {     \
         embed_impl<FMT>(w, s, tokens, out, cols);                                                                            \

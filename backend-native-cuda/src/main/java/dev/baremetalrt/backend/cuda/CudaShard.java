@@ -324,6 +324,9 @@ final class CudaShard implements Shard {
         switch (kernel) {
             case GEMM -> kernels.launch(name, LaunchGeometry.gemmBlocksX(w.rows()), LaunchGeometry.gemmBlocksY(n), LaunchGeometry.GEMM_THREADS, 0, stream,
                     w.data(), w.scales(), x, y, w.rows(), w.cols(), n);
+            case GEMM_TC -> kernels.launch(name, LaunchGeometry.tensorCoreBlocksX(w.rows()), LaunchGeometry.tensorCoreBlocksY(n), LaunchGeometry.GEMM_THREADS,
+                    LaunchGeometry.TC_SHARED_BYTES, stream,
+                    w.data(), w.scales(), x, y, w.rows(), w.cols(), n);
             case GEMV1 -> kernels.launch(name, LaunchGeometry.gemv1Blocks(w.format(), w.rows()), 1, LaunchGeometry.GEMV1_THREADS, 0, stream,
                     w.data(), w.scales(), x, y, w.rows(), w.cols(), 1);
             case GEMV_SCALAR -> kernels.launch(name, LaunchGeometry.gemvScalarBlocks(w.rows()), 1, LaunchGeometry.GEMV_THREADS, 0, stream,

@@ -32,6 +32,19 @@ final class LaunchGeometry {
         }
         return format == DeviceFormat.Q4_0 ? 4 : 2;
     }
+    /** Tensor-core gemm tiles: 128 weight rows x 128 positions, K steps of 64, 256 threads. */
+    static final int TC_ROWS = 128;
+    static final int TC_POSITIONS = 128;
+    static final int TC_K = 64;
+    /** F16 weight and activation tiles (padded rows of 72) and one 16 x 16 float staging tile per warp. */
+    static final int TC_SHARED_BYTES = (TC_ROWS + TC_POSITIONS) * (TC_K + 8) * 2 + 8 * 256 * 4;
+    /**
+     * From this many positions on, prefill takes the tensor cores. Their F16 inputs move logits by about
+     * 1e-3 of their scale, so short prompts (and every decode step) keep the FP32 path; the setting
+     * {@code brt.cuda.tensor-cores=false} keeps it for every length.
+     */
+    static final int TENSOR_CORE_MIN_POSITIONS = 64;
+    static final boolean TENSOR_CORES = !dev.baremetalrt.spi.Settings.get("cuda.tensor-cores").map(v -> v.equalsIgnoreCase("false") || v.equals("0")).orElse(false);
     /** Attention: 8 warps per (head, position), each taking every 8th key. */
     static final int ATTENTION_THREADS = 256;
     static final int MAX_HEAD_DIM = 256;
@@ -47,8 +60,10 @@ final class LaunchGeometry {
         GEMV1,
         /** Plain types with rows not a multiple of 8: one value per lane. */
         GEMV_SCALAR,
-        /** Tiled, for many positions. */
-        GEMM
+        /** Tiled on FP32 cores, for a few dozen positions (exact as the gemv path). */
+        GEMM,
+        /** Tiled on tensor cores with F16 inputs, for long prompts ({@link #TENSOR_CORE_MIN_POSITIONS}+). */
+        GEMM_TC
     }
 
     static MatmulKernel matmulKernel(DeviceFormat format, int cols, int n) {
@@ -61,7 +76,10 @@ final class LaunchGeometry {
         if (n == 1 && decodeRowsPerWarp(format) != GEMV_ROWS_PER_WARP) {
             return MatmulKernel.GEMV1;
         }
-        return n >= GEMM_MIN_POSITIONS && cols % GEMM_K == 0 ? MatmulKernel.GEMM : MatmulKernel.GEMV;
+        if (n >= GEMM_MIN_POSITIONS && cols % GEMM_K == 0) {
+            return n >= TENSOR_CORE_MIN_POSITIONS && TENSOR_CORES && cols % TC_K == 0 ? MatmulKernel.GEMM_TC : MatmulKernel.GEMM;
+        }
+        return MatmulKernel.GEMV;
     }
 
     static String kernelName(MatmulKernel kernel, DeviceFormat format) {
@@ -70,6 +88,7 @@ final class LaunchGeometry {
             case GEMV1 -> "gemv" + decodeRowsPerWarp(format) + "_" + format.suffix;
             case GEMV_SCALAR -> "gemv_scalar_" + format.suffix;
             case GEMM -> "gemm_" + format.suffix;
+            case GEMM_TC -> "gemm_tc_" + format.suffix;
         };
     }
 
@@ -85,6 +104,14 @@ final class LaunchGeometry {
     /** Launches a gemv needs for n positions (the scalar kernel loops over positions itself). */
     static int gemvLaunches(MatmulKernel kernel, int n) {
         return kernel == MatmulKernel.GEMV ? ceilDiv(n, GEMV_MAX_POSITIONS) : 1;
+    }
+
+    static int tensorCoreBlocksX(int rows) {
+        return ceilDiv(rows, TC_ROWS);
+    }
+
+    static int tensorCoreBlocksY(int n) {
+        return ceilDiv(n, TC_POSITIONS);
     }
 
     static int gemmBlocksX(int rows) {

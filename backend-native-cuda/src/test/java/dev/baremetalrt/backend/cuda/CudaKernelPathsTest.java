@@ -30,7 +30,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 @Tag("gpu")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class CudaKernelPathsTest {
-    private static final ModelShape WIDE_HEAD = new ModelShape("wide-head", 256, 512, 2, 4, 2, 5000, 64, 10000f);
+    private static final ModelShape WIDE_HEAD = new ModelShape("wide-head", 256, 512, 2, 4, 2, 5000, 256, 10000f);
 
     @BeforeAll
     void needsGpu() {
@@ -58,6 +58,43 @@ class CudaKernelPathsTest {
             }
         } finally {
             Files.deleteIfExists(file);
+        }
+    }
+
+    /**
+     * A 100-position prompt goes through the tensor cores (F16 inputs, F32 sums). Allowed: 1% of the logit
+     * scale, ten times the FP32 paths' bound; measured on an H100: see docs/benchmarks.md.
+     */
+    @ParameterizedTest(name = "{0}: tensor-core prefill of 100 positions matches the cpu backend within 1%")
+    @EnumSource(value = WeightType.class, names = {"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_K", "Q5_K", "Q6_K", "Q8_K"})
+    void tensorCorePrefillMatchesCpu(WeightType type) throws IOException {
+        Path file = Files.createTempFile("brt-wide-head", ".gguf");
+        try {
+            SyntheticModelGenerator.write(WIDE_HEAD, type, 7, file);
+            try (LlamaModel model = LlamaModel.open(file)) {
+                int[] prompt = java.util.stream.IntStream.range(0, 100).map(i -> 1 + i * 37 % 4990).toArray();
+                float[] cpu = prefill(model, new CpuBackendProvider(), prompt);
+                float[] cuda = prefill(model, new CudaBackendProvider(), prompt);
+                double scale = 1;
+                double worst = 0;
+                for (int i = 0; i < cpu.length; i++) {
+                    scale = Math.max(scale, Math.abs(cpu[i]));
+                    worst = Math.max(worst, Math.abs(cpu[i] - cuda[i]));
+                }
+                System.out.printf("tensor-core prefill %s: max |logit difference| %.3g of scale %.3g (%.2g)%n", type, worst, scale, worst / scale);
+                assertTrue(worst <= 1e-2 * scale, "%s: logits differ by %.3g (scale %.3g)".formatted(type, worst, scale));
+            }
+        } finally {
+            Files.deleteIfExists(file);
+        }
+    }
+
+    /** Logits of every position of a prompt run in one call. */
+    private static float[] prefill(LlamaModel model, BackendProvider provider, int[] prompt) {
+        try (LocalDeployment local = LocalDeployment.load(model, provider, BackendOptions.withThreads(2), 1, 128)) {
+            Pipeline p = local.engine().pipeline();
+            p.openSession("s");
+            return p.forward(StepBatch.of(SessionStep.ofTokens("s", 0, prompt, SessionStep.Logits.ALL))).output("s").toFloatArray();
         }
     }
 

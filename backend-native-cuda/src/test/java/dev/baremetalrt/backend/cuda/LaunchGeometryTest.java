@@ -2,6 +2,7 @@ package dev.baremetalrt.backend.cuda;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.baremetalrt.backend.cuda.LaunchGeometry.MatmulKernel;
 import org.junit.jupiter.api.Test;
@@ -17,7 +18,13 @@ class LaunchGeometryTest {
         assertEquals(MatmulKernel.GEMV, LaunchGeometry.matmulKernel(DeviceFormat.Q8_0, 8192, 2));
         assertEquals(MatmulKernel.GEMV, LaunchGeometry.matmulKernel(DeviceFormat.Q4_K, 8192, LaunchGeometry.GEMM_MIN_POSITIONS - 1));
         assertEquals(MatmulKernel.GEMM, LaunchGeometry.matmulKernel(DeviceFormat.F16, 8192, LaunchGeometry.GEMM_MIN_POSITIONS));
-        assertEquals(MatmulKernel.GEMM, LaunchGeometry.matmulKernel(DeviceFormat.Q4_0, 4096, 512));
+        assertEquals(MatmulKernel.GEMM, LaunchGeometry.matmulKernel(DeviceFormat.Q4_0, 4096, LaunchGeometry.TENSOR_CORE_MIN_POSITIONS - 1));
+        assertEquals(MatmulKernel.GEMM_TC, LaunchGeometry.matmulKernel(DeviceFormat.Q4_0, 4096, 512), "long prompts take the tensor cores");
+        assertEquals("gemm_tc_q4_0", LaunchGeometry.kernelName(MatmulKernel.GEMM_TC, DeviceFormat.Q4_0));
+        assertEquals(64, LaunchGeometry.tensorCoreBlocksX(8192));
+        assertEquals(4, LaunchGeometry.tensorCoreBlocksY(512));
+        assertEquals(MatmulKernel.GEMM, LaunchGeometry.matmulKernel(DeviceFormat.F16, 96, 512), "rows of 96 are not whole 64-wide K steps");
+        assertTrue(LaunchGeometry.TC_SHARED_BYTES <= 48 * 1024, "fits the default dynamic shared memory limit");
     }
 
     @Test
