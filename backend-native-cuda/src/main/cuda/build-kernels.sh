@@ -17,7 +17,7 @@ if [[ -z $nvcc ]]; then
   rm -f "$out"
   exit 0
 fi
-if [[ -f $out && $out -nt $src && $out -nt $0 ]]; then
+if [[ -f $out && $out -nt $src && $out -nt $0 && $out -nt ${src%/*}/formats.cuh && $out -nt ${src%/*}/matrix.cuh ]]; then
   echo "[brt kernels] up to date: $out"
   exit 0
 fi

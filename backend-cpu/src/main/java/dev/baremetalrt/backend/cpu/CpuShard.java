@@ -10,6 +10,7 @@ import dev.baremetalrt.spi.SessionStep;
 import dev.baremetalrt.spi.Shard;
 import dev.baremetalrt.spi.ShardSpec;
 import dev.baremetalrt.spi.StepBatch;
+import dev.baremetalrt.spi.StepChecks;
 import dev.baremetalrt.spi.StepResult;
 import dev.baremetalrt.spi.TensorPayload;
 import java.util.ArrayList;
@@ -151,31 +152,7 @@ final class CpuShard implements Shard {
 
     private KvCache validate(SessionStep step) {
         KvCache cache = session(step.sessionId());
-        String where = "session %s on %s".formatted(step.sessionId(), spec.describe());
-        if (step.startPosition() != cache.length) {
-            throw new SessionException("%s: step starts at position %d but the cache holds %d positions".formatted(where, step.startPosition(), cache.length));
-        }
-        if (cache.length + step.positions() > spec.contextCapacity()) {
-            throw new SessionException("%s: %d + %d positions exceed the context capacity of %d".formatted(where, cache.length, step.positions(), spec.contextCapacity()));
-        }
-        if (spec.embedding()) {
-            if (step.hidden() != null) {
-                throw new SessionException(where + ": the first stage needs token ids, got hidden states");
-            }
-            for (int i = 0; i < step.positions(); i++) {
-                if (step.token(i) < 0 || step.token(i) >= config.vocabSize()) {
-                    throw new SessionException("%s: token id %d is outside the vocabulary of %d".formatted(where, step.token(i), config.vocabSize()));
-                }
-            }
-        } else {
-            TensorPayload h = step.hidden();
-            if (h == null) {
-                throw new SessionException(where + ": this stage needs hidden states, got token ids");
-            }
-            if (h.shape().length != 2 || h.dim(1) != config.dim()) {
-                throw new SessionException("%s: hidden states have shape %s, expected [%d, %d]".formatted(where, java.util.Arrays.toString(h.shape()), step.positions(), config.dim()));
-            }
-        }
+        StepChecks.check(step, spec, cache.length);
         return cache;
     }
 

@@ -11,6 +11,7 @@ import dev.baremetalrt.spi.SessionStep;
 import dev.baremetalrt.spi.Shard;
 import dev.baremetalrt.spi.ShardSpec;
 import dev.baremetalrt.spi.StepBatch;
+import dev.baremetalrt.spi.StepChecks;
 import dev.baremetalrt.spi.StepResult;
 import dev.baremetalrt.spi.TensorPayload;
 import java.nio.ByteBuffer;
@@ -234,32 +235,7 @@ final class CudaShard implements Shard {
 
     private Session validate(SessionStep step) {
         Session s = session(step.sessionId());
-        int length = s.length[0];
-        String where = "session %s on %s".formatted(step.sessionId(), spec.describe());
-        if (step.startPosition() != length) {
-            throw new SessionException("%s: step starts at position %d but the cache holds %d positions".formatted(where, step.startPosition(), length));
-        }
-        if (length + step.positions() > spec.contextCapacity()) {
-            throw new SessionException("%s: %d + %d positions exceed the context capacity of %d".formatted(where, length, step.positions(), spec.contextCapacity()));
-        }
-        if (spec.embedding()) {
-            if (step.hidden() != null) {
-                throw new SessionException(where + ": the first stage needs token ids, got hidden states");
-            }
-            for (int i = 0; i < step.positions(); i++) {
-                if (step.token(i) < 0 || step.token(i) >= config.vocabSize()) {
-                    throw new SessionException("%s: token id %d is outside the vocabulary of %d".formatted(where, step.token(i), config.vocabSize()));
-                }
-            }
-        } else {
-            TensorPayload h = step.hidden();
-            if (h == null) {
-                throw new SessionException(where + ": this stage needs hidden states, got token ids");
-            }
-            if (h.shape().length != 2 || h.dim(1) != config.dim()) {
-                throw new SessionException("%s: hidden states have shape %s, expected [%d, %d]".formatted(where, java.util.Arrays.toString(h.shape()), step.positions(), config.dim()));
-            }
-        }
+        StepChecks.check(step, spec, s.length[0]);
         return s;
     }
 

@@ -16,7 +16,7 @@ import dev.baremetalrt.spi.WeightType;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -32,7 +32,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 class CudaKernelPathsTest {
     private static final ModelShape WIDE_HEAD = new ModelShape("wide-head", 256, 512, 2, 4, 2, 5000, 256, 10000f);
 
-    @BeforeAll
+    @BeforeEach
     void needsGpu() {
         Gpu.assumeAvailable();
     }

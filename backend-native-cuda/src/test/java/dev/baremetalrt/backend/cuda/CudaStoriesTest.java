@@ -27,7 +27,7 @@ import dev.baremetalrt.spi.ShardSpec;
 import dev.baremetalrt.spi.StepBatch;
 import java.util.Arrays;
 import java.util.List;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
@@ -40,7 +40,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 class CudaStoriesTest {
     private static final String F32 = "stories260K/stories260K.gguf";
 
-    @BeforeAll
+    @BeforeEach
     void needsGpu() {
         Gpu.assumeAvailable();
     }

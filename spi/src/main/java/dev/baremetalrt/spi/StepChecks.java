@@ -1,0 +1,45 @@
+package dev.baremetalrt.spi;
+
+import java.util.Arrays;
+
+/** The input checks {@link Shard#forward} documents, shared by backends so that they refuse the same way. */
+public final class StepChecks {
+    private StepChecks() {}
+
+    /**
+     * Refuses a step that does not continue a cache of {@code cachedLength} positions, runs past the spec's
+     * context capacity, or carries the wrong kind or width of input for the spec (token ids outside the
+     * vocabulary, hidden states to an embedding stage, tokens to a later stage, hidden states of another
+     * width).
+     *
+     * @throws SessionException naming the session and the shard
+     */
+    public static void check(SessionStep step, ShardSpec spec, int cachedLength) {
+        ModelConfig config = spec.weights().config();
+        String where = "session %s on %s".formatted(step.sessionId(), spec.describe());
+        if (step.startPosition() != cachedLength) {
+            throw new SessionException("%s: step starts at position %d but the cache holds %d positions".formatted(where, step.startPosition(), cachedLength));
+        }
+        if (cachedLength + step.positions() > spec.contextCapacity()) {
+            throw new SessionException("%s: %d + %d positions exceed the context capacity of %d".formatted(where, cachedLength, step.positions(), spec.contextCapacity()));
+        }
+        if (spec.embedding()) {
+            if (step.hidden() != null) {
+                throw new SessionException(where + ": the first stage needs token ids, got hidden states");
+            }
+            for (int i = 0; i < step.positions(); i++) {
+                if (step.token(i) < 0 || step.token(i) >= config.vocabSize()) {
+                    throw new SessionException("%s: token id %d is outside the vocabulary of %d".formatted(where, step.token(i), config.vocabSize()));
+                }
+            }
+        } else {
+            TensorPayload h = step.hidden();
+            if (h == null) {
+                throw new SessionException(where + ": this stage needs hidden states, got token ids");
+            }
+            if (h.shape().length != 2 || h.dim(1) != config.dim()) {
+                throw new SessionException("%s: hidden states have shape %s, expected [%d, %d]".formatted(where, Arrays.toString(h.shape()), step.positions(), config.dim()));
+            }
+        }
+    }
+}
