@@ -20,6 +20,10 @@
                                                                       float* y, int rows, int cols, int n) {                \
         gemv_impl<FMT, 1, 1>(w, s, x, y, rows, cols, 1);                                                                     \
     }                                                                                                                        \
+    extern "C" __global__ void __launch_bounds__(256, 2) gemv4_##name(const uint8_t* w, const uint8_t* s, const float* x,  \
+                                                                      float* y, int rows, int cols, int n) {                \
+        gemv_impl<FMT, 4, 1>(w, s, x, y, rows, cols, 1);                                                                     \
+    }                                                                                                                        \
     extern "C" __global__ void __launch_bounds__(256, 2) gemv2_##name(const uint8_t* w, const uint8_t* s, const float* x,  \
                                                                       float* y, int rows, int cols, int n) {                \
         gemv_impl<FMT, 2, 1>(w, s, x, y, rows, cols, 1);                                                                     \

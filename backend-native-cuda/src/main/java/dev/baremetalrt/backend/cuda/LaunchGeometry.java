@@ -17,12 +17,13 @@ final class LaunchGeometry {
     static final int GEMM_K = 32;
     /** From this many positions on, a product goes through gemm (weights read once per 64 positions). */
     static final int GEMM_MIN_POSITIONS = 16;
-    /** Threads of the one-position gemv blocks (gemv1_*, gemv2_*). */
+    /** Threads of the one-position gemv blocks (gemv1_*, gemv2_*, gemv4_*). */
     static final int GEMV1_THREADS = 256;
     /**
-     * Rows per warp for one position: 1 or 2 (the gemv1_/gemv2_ kernels) or 4 (the batched kernel), forced
+     * Rows per warp for one position: 1, 2 or 4 (the gemv1_/gemv2_/gemv4_ kernels), forced
      * for every format by the setting {@code brt.cuda.decode-rows} / {@code BRT_CUDA_DECODE_ROWS}; 0 (the
-     * default) takes each format's best on an H100 (docs/benchmarks.md): 4 for Q4_0, 2 for the others.
+     * default) takes each format's best on an H100 (docs/benchmarks.md): 4 for Q8_0 (and Q4_0, on the
+     * batched kernel), 2 for the others.
      */
     static final int DECODE_ROWS_OVERRIDE = decodeRows();
 
@@ -30,7 +31,7 @@ final class LaunchGeometry {
         if (DECODE_ROWS_OVERRIDE != 0) {
             return DECODE_ROWS_OVERRIDE;
         }
-        return format == DeviceFormat.Q4_0 ? 4 : 2;
+        return format == DeviceFormat.Q8_0 || format == DeviceFormat.Q4_0 ? 4 : 2;
     }
     /** Tensor-core gemm tiles: 128 weight rows x 128 positions, K steps of 64, 256 threads. */
     static final int TC_ROWS = 128;
@@ -56,7 +57,7 @@ final class LaunchGeometry {
     enum MatmulKernel {
         /** 4 rows per warp, up to 8 positions per launch. */
         GEMV,
-        /** One position: {@link #DECODE_ROWS_PER_WARP} rows per warp, 256-thread blocks, registers capped for occupancy. */
+        /** One position: {@link #decodeRowsPerWarp} rows per warp, 256-thread blocks, registers capped for occupancy. */
         GEMV1,
         /** Plain types with rows not a multiple of 8: one value per lane. */
         GEMV_SCALAR,
@@ -73,8 +74,9 @@ final class LaunchGeometry {
             }
             return MatmulKernel.GEMV_SCALAR;
         }
-        if (n == 1 && decodeRowsPerWarp(format) != GEMV_ROWS_PER_WARP) {
-            return MatmulKernel.GEMV1;
+        if (n == 1) {
+            // Q4_0 decodes fastest on the batched kernel's 128-thread blocks (H100, docs/benchmarks.md)
+            return format == DeviceFormat.Q4_0 && DECODE_ROWS_OVERRIDE == 0 ? MatmulKernel.GEMV : MatmulKernel.GEMV1;
         }
         if (n >= GEMM_MIN_POSITIONS && cols % GEMM_K == 0) {
             return n >= TENSOR_CORE_MIN_POSITIONS && TENSOR_CORES && cols % TC_K == 0 ? MatmulKernel.GEMM_TC : MatmulKernel.GEMM;

@@ -12,8 +12,9 @@ class LaunchGeometryTest {
     @Test
     void decodeTakesGemvAndPrefillTakesGemm() {
         assertEquals(MatmulKernel.GEMV1, LaunchGeometry.matmulKernel(DeviceFormat.Q8_0, 8192, 1));
-        assertEquals("gemv2_q8_0", LaunchGeometry.kernelName(MatmulKernel.GEMV1, DeviceFormat.Q8_0));
-        assertEquals(MatmulKernel.GEMV, LaunchGeometry.matmulKernel(DeviceFormat.Q4_0, 8192, 1), "Q4_0 decodes fastest 4 rows per warp");
+        assertEquals("gemv4_q8_0", LaunchGeometry.kernelName(MatmulKernel.GEMV1, DeviceFormat.Q8_0));
+        assertEquals("gemv2_f16", LaunchGeometry.kernelName(MatmulKernel.GEMV1, DeviceFormat.F16));
+        assertEquals(MatmulKernel.GEMV, LaunchGeometry.matmulKernel(DeviceFormat.Q4_0, 8192, 1), "Q4_0 decodes fastest on the batched kernel");
         assertEquals(512, LaunchGeometry.gemv1Blocks(DeviceFormat.F16, 8192), "8 warps of 2 rows per block");
         assertEquals(MatmulKernel.GEMV, LaunchGeometry.matmulKernel(DeviceFormat.Q8_0, 8192, 2));
         assertEquals(MatmulKernel.GEMV, LaunchGeometry.matmulKernel(DeviceFormat.Q4_K, 8192, LaunchGeometry.GEMM_MIN_POSITIONS - 1));
