@@ -1,0 +1,117 @@
+package dev.baremetalrt.cluster;
+
+import static java.util.Objects.requireNonNull;
+
+import com.hazelcast.config.Config;
+import com.hazelcast.config.JoinConfig;
+import com.hazelcast.config.NetworkConfig;
+import dev.baremetalrt.spi.TransportException;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.eventbus.EventBusOptions;
+import io.vertx.spi.cluster.hazelcast.ConfigUtil;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.logging.Logger;
+
+/**
+ * This process as a member of the cluster: a Vert.x instance clustered through Hazelcast, with failure
+ * detection tuned by {@link ClusterOptions} and a clean leave on {@link #close()} (the others see a member
+ * leave, not a crash).
+ */
+public final class ClusterNode implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(ClusterNode.class.getName());
+    private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
+    /** Hazelcast logs every connection attempt at INFO; BRT_DEBUG=1 (INFO logging) shows them again. */
+    private static final Logger HAZELCAST_LOG = Logger.getLogger("com.hazelcast");
+
+    static {
+        if (dev.baremetalrt.spi.Settings.get("debug").isEmpty()) {
+            HAZELCAST_LOG.setLevel(java.util.logging.Level.WARNING);
+        }
+    }
+
+    private final Vertx vertx;
+    private final HazelcastClusterManager clusterManager;
+    private final String clusterName;
+
+    private ClusterNode(Vertx vertx, HazelcastClusterManager clusterManager, String clusterName) {
+        this.vertx = vertx;
+        this.clusterManager = clusterManager;
+        this.clusterName = clusterName;
+    }
+
+    /** Joins (or founds) the cluster; blocks until this node is a member. */
+    public static ClusterNode join(ClusterOptions options) {
+        requireNonNull(options, "options is null");
+        HazelcastClusterManager manager = new HazelcastClusterManager(hazelcastConfig(options));
+        VertxOptions vertxOptions = new VertxOptions().setEventBusOptions(new EventBusOptions().setHost(options.host()).setClusterPublicHost(options.host()));
+        Future<Vertx> started = Vertx.builder().with(vertxOptions).withClusterManager(manager).buildClustered();
+        try {
+            Vertx vertx = started.toCompletionStage().toCompletableFuture().get(START_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+            ClusterNode node = new ClusterNode(vertx, manager, options.clusterName());
+            LOG.info(() -> "node %s joined cluster %s (%d members)".formatted(node.nodeId(), options.clusterName(), node.members().size()));
+            return node;
+        } catch (ExecutionException e) {
+            throw new TransportException("could not join cluster %s on %s: %s".formatted(options.clusterName(), options.host(), e.getCause().getMessage()));
+        } catch (TimeoutException e) {
+            throw new TransportException("joining cluster %s took longer than %s".formatted(options.clusterName(), START_TIMEOUT));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new TransportException("interrupted while joining cluster " + options.clusterName());
+        }
+    }
+
+    static Config hazelcastConfig(ClusterOptions options) {
+        Config config = ConfigUtil.loadConfig(); // keeps the maps Vert.x needs
+        config.setClusterName(options.clusterName());
+        config.setProperty("hazelcast.logging.type", "jdk");
+        config.setProperty("hazelcast.phone.home.enabled", "false");
+        config.setProperty("hazelcast.wait.seconds.before.join", "0");
+        config.setProperty("hazelcast.heartbeat.interval.seconds", Long.toString(Math.max(1, options.heartbeat().toSeconds())));
+        config.setProperty("hazelcast.max.no.heartbeat.seconds", Long.toString(Math.max(2, options.memberTimeout().toSeconds())));
+        NetworkConfig network = config.getNetworkConfig();
+        network.setPort(options.port()).setPortAutoIncrement(true);
+        network.getInterfaces().setEnabled(true).addInterface(options.host());
+        JoinConfig join = network.getJoin();
+        join.getMulticastConfig().setEnabled(options.multicast());
+        join.getAutoDetectionConfig().setEnabled(false);
+        join.getTcpIpConfig().setEnabled(!options.multicast()).setMembers(options.members().isEmpty() ? List.of(options.host()) : options.members());
+        return config;
+    }
+
+    public Vertx vertx() {
+        return vertx;
+    }
+
+    /** This node's id in the cluster. */
+    public String nodeId() {
+        return clusterManager.getNodeId();
+    }
+
+    /** Ids of every member, this one included. */
+    public List<String> members() {
+        return List.copyOf(clusterManager.getNodes());
+    }
+
+    public String clusterName() {
+        return clusterName;
+    }
+
+    /** Leaves the cluster cleanly and stops Vert.x. */
+    @Override
+    public void close() {
+        try {
+            vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        } catch (ExecutionException | TimeoutException e) {
+            LOG.warning(() -> "node %s: leaving cluster %s: %s".formatted(nodeId(), clusterName, e));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,28 @@
+package dev.baremetalrt.cluster;
+
+import dev.baremetalrt.spi.ShardPlan;
+
+/** Event-bus addresses of stages: one per (model, stage index, node), so a re-planned stage gets a new one. */
+final class StageAddress {
+    private StageAddress() {}
+
+    static String of(ShardPlan.Stage stage) {
+        return "brt.stage/%s/%d/%s".formatted(stage.modelId(), stage.index(), stage.node());
+    }
+
+    /** Header naming the operation of a stage request. */
+    static final String OP = "op";
+    static final String FORWARD = "forward";
+    static final String OPEN = "open";
+    static final String TRUNCATE = "truncate";
+    static final String RELEASE = "release";
+    /** Header carrying the session id of a control request. */
+    static final String SESSION = "session";
+    static final String LENGTH = "length";
+
+    /** Failure codes of a stage's replies. */
+    static final int SESSION_REFUSED = 1;
+    static final int BACKEND_REFUSED = 2;
+    static final int BAD_REQUEST = 3;
+    static final int FAILED = 4;
+}

@@ -1,0 +1,146 @@
+package dev.baremetalrt.cluster;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.baremetalrt.backend.cpu.CpuBackendProvider;
+import dev.baremetalrt.conformance.SharedModels;
+import dev.baremetalrt.conformance.StoriesReference;
+import dev.baremetalrt.core.engine.CapacityShardPlanner;
+import dev.baremetalrt.core.engine.GenerationRequest;
+import dev.baremetalrt.core.engine.InferenceEngine;
+import dev.baremetalrt.core.engine.Pipeline;
+import dev.baremetalrt.core.engine.TokenSink;
+import dev.baremetalrt.core.model.LlamaModel;
+import dev.baremetalrt.core.sampling.SamplingParams;
+import dev.baremetalrt.spi.Backend;
+import dev.baremetalrt.spi.BackendOptions;
+import dev.baremetalrt.spi.DType;
+import dev.baremetalrt.spi.NodeCapacity;
+import dev.baremetalrt.spi.PlanRequest;
+import dev.baremetalrt.spi.SessionException;
+import dev.baremetalrt.spi.SessionStep;
+import dev.baremetalrt.spi.ShardPlan;
+import dev.baremetalrt.spi.ShardSpec;
+import dev.baremetalrt.spi.StepBatch;
+import dev.baremetalrt.spi.TransportException;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletionException;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+/**
+ * Two cluster members in this JVM (two Hazelcast members on loopback), each serving stages of stories260K
+ * on the cpu backend, driven through the event bus from the first member. The multi-process tests come
+ * with the node command.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class EventBusTransportTest {
+    private static final Duration TIMEOUT = Duration.ofSeconds(20);
+    private ClusterNode a;
+    private ClusterNode b;
+    private LlamaModel model;
+    private Backend backend;
+    private ShardPlan plan;
+    private final List<StageService> services = new ArrayList<>();
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    @BeforeAll
+    void startTwoNodesServingStories() throws IOException {
+        int portA = freePort();
+        int portB = freePort();
+        List<String> members = List.of("127.0.0.1:" + portA, "127.0.0.1:" + portB);
+        String name = "brt-test-" + ProcessHandle.current().pid();
+        a = ClusterNode.join(new ClusterOptions(name, "127.0.0.1", portA, members, false, Duration.ofSeconds(1), Duration.ofSeconds(5)));
+        b = ClusterNode.join(new ClusterOptions(name, "127.0.0.1", portB, members, false, Duration.ofSeconds(1), Duration.ofSeconds(5)));
+        assertEquals(2, a.members().size(), "both nodes see each other");
+        model = LlamaModel.open(SharedModels.file("stories260K/stories260K.gguf"));
+        plan = new CapacityShardPlanner().plan(new PlanRequest(model.modelId(), 0, model.config().layerCount(), 0, 0, 0,
+                List.of(new NodeCapacity(a.nodeId(), "cpu", 1L << 30, 1.0), new NodeCapacity(b.nodeId(), "cpu", 1L << 30, 1.0))));
+        backend = new CpuBackendProvider().open(BackendOptions.withThreads(2));
+        for (ShardPlan.Stage stage : plan.stages()) {
+            ClusterNode host = stage.node().equals(a.nodeId()) ? a : b;
+            var shard = backend.load(new ShardSpec(model, stage.layers(), stage.embedding(), stage.head(), 512));
+            services.add(StageService.start(host.vertx(), stage, shard));
+        }
+    }
+
+    @AfterAll
+    void stop() {
+        services.forEach(StageService::close);
+        if (backend != null) {
+            backend.close();
+        }
+        if (b != null) {
+            b.close();
+        }
+        if (a != null) {
+            a.close();
+        }
+        if (model != null) {
+            model.close();
+        }
+    }
+
+    private InferenceEngine engine(EventBusTransport transport) {
+        return new InferenceEngine(new Pipeline(plan, transport, TIMEOUT), model.tokenizer(), 512, 512);
+    }
+
+    @Test
+    void twoNodesGenerateTheReferenceIdsWithF32Activations() {
+        assertEquals(2, plan.stages().size());
+        assertTrue(plan.stages().stream().map(ShardPlan.Stage::node).distinct().count() == 2, "one stage on each node");
+        EventBusTransport transport = new EventBusTransport(a.vertx(), TIMEOUT, DType.F32);
+        var result = engine(transport).generate(new GenerationRequest(new int[] {1}, 200, SamplingParams.greedy()), TokenSink.discard());
+        assertArrayEquals(StoriesReference.load().sequence(201), result.tokens());
+        // 200 steps cross one hop with a 64-float hidden state each (plus the first stage's tokens): bytes per token per hop
+        long perToken = transport.bytesSent() / 201;
+        assertTrue(perToken < 64 * 4 + 200, "about one F32 hidden state per token per hop, got " + perToken + " bytes");
+    }
+
+    @Test
+    void f16ActivationsHalveTheBytesAndStillFollowTheReferenceForSixtyFourPositions() {
+        EventBusTransport f16 = new EventBusTransport(a.vertx(), TIMEOUT, DType.F16);
+        var result = engine(f16).generate(new GenerationRequest(new int[] {1, 403, 407, 261, 378}, 60, SamplingParams.greedy()), TokenSink.discard());
+        assertArrayEquals(StoriesReference.load().sequence(65), result.tokens());
+    }
+
+    @Test
+    void aStageRefusalArrivesAsTheSameExceptionWithItsMessage() {
+        EventBusTransport transport = new EventBusTransport(a.vertx(), TIMEOUT, DType.F32);
+        ShardPlan.Stage remote = plan.stages().stream().filter(s -> s.node().equals(b.nodeId())).findFirst().orElseThrow();
+        ShardPlan.Stage first = plan.stages().getFirst();
+        CompletionException e = assertThrows(CompletionException.class,
+                () -> transport.forward(first, StepBatch.of(SessionStep.ofTokens("nobody", 0, new int[] {1}, SessionStep.Logits.LAST))).join());
+        SessionException refused = assertInstanceOf(SessionException.class, e.getCause());
+        assertTrue(refused.getMessage().contains("unknown session nobody"), refused.getMessage());
+        assertThrows(CompletionException.class, () -> transport.openSession(remote, "twice").thenCompose(v -> transport.openSession(remote, "twice")).join());
+        transport.release(remote, "twice").join();
+    }
+
+    @Test
+    void aStageNobodyServesFailsFastWithATransportError() {
+        EventBusTransport transport = new EventBusTransport(a.vertx(), Duration.ofSeconds(2), DType.F32);
+        ShardPlan.Stage stage = plan.stages().getFirst();
+        ShardPlan.Stage gone = new ShardPlan.Stage(stage.modelId(), stage.index(), "no-such-node", stage.backend(), stage.layers(), stage.embedding(), stage.head());
+        long start = System.nanoTime();
+        CompletionException e = assertThrows(CompletionException.class, () -> transport.openSession(gone, "s").join());
+        TransportException t = assertInstanceOf(TransportException.class, e.getCause());
+        assertTrue(t.getMessage().contains("no node serves") || t.getMessage().contains("did not answer"), t.getMessage());
+        assertTrue(System.nanoTime() - start < 5_000_000_000L, "fails within the timeout, never hangs");
+    }
+}
