@@ -5,6 +5,8 @@ import static java.util.Objects.requireNonNull;
 import com.hazelcast.config.Config;
 import com.hazelcast.config.JoinConfig;
 import com.hazelcast.config.NetworkConfig;
+import com.hazelcast.core.Hazelcast;
+import com.hazelcast.core.HazelcastInstance;
 import dev.baremetalrt.spi.TransportException;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -27,6 +29,7 @@ import java.util.logging.Logger;
 public final class ClusterNode implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(ClusterNode.class.getName());
     private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
+    private static final String NODE_ID_ATTRIBUTE = "__vertx.nodeId";
     /** Hazelcast logs every connection attempt at INFO; BRT_DEBUG=1 (INFO logging) shows them again. */
     private static final Logger HAZELCAST_LOG = Logger.getLogger("com.hazelcast");
 
@@ -37,11 +40,13 @@ public final class ClusterNode implements AutoCloseable {
     }
 
     private final Vertx vertx;
+    private final HazelcastInstance hazelcast;
     private final HazelcastClusterManager clusterManager;
     private final String clusterName;
 
-    private ClusterNode(Vertx vertx, HazelcastClusterManager clusterManager, String clusterName) {
+    private ClusterNode(Vertx vertx, HazelcastInstance hazelcast, HazelcastClusterManager clusterManager, String clusterName) {
         this.vertx = vertx;
+        this.hazelcast = hazelcast;
         this.clusterManager = clusterManager;
         this.clusterName = clusterName;
     }
@@ -49,15 +54,20 @@ public final class ClusterNode implements AutoCloseable {
     /** Joins (or founds) the cluster; blocks until this node is a member. */
     public static ClusterNode join(ClusterOptions options) {
         requireNonNull(options, "options is null");
-        HazelcastClusterManager manager = new HazelcastClusterManager(hazelcastConfig(options));
+        Config config = hazelcastConfig(options);
+        // vertx-hazelcast finds a member's Vert.x node id in this attribute when it is given an instance
+        config.getMemberAttributeConfig().setAttribute(NODE_ID_ATTRIBUTE, java.util.UUID.randomUUID().toString());
+        HazelcastInstance hazelcast = Hazelcast.newHazelcastInstance(config);
+        HazelcastClusterManager manager = new HazelcastClusterManager(hazelcast);
         VertxOptions vertxOptions = new VertxOptions().setEventBusOptions(new EventBusOptions().setHost(options.host()).setClusterPublicHost(options.host()));
         Future<Vertx> started = Vertx.builder().with(vertxOptions).withClusterManager(manager).buildClustered();
         try {
             Vertx vertx = started.toCompletionStage().toCompletableFuture().get(START_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
-            ClusterNode node = new ClusterNode(vertx, manager, options.clusterName());
+            ClusterNode node = new ClusterNode(vertx, hazelcast, manager, options.clusterName());
             LOG.info(() -> "node %s joined cluster %s (%d members)".formatted(node.nodeId(), options.clusterName(), node.members().size()));
             return node;
         } catch (ExecutionException e) {
+            hazelcast.shutdown();
             throw new TransportException("could not join cluster %s on %s: %s".formatted(options.clusterName(), options.host(), e.getCause().getMessage()));
         } catch (TimeoutException e) {
             throw new TransportException("joining cluster %s took longer than %s".formatted(options.clusterName(), START_TIMEOUT));
@@ -94,24 +104,38 @@ public final class ClusterNode implements AutoCloseable {
         return clusterManager.getNodeId();
     }
 
-    /** Ids of every member, this one included. */
+    /** Ids of every member, this one included, oldest first (Hazelcast keeps the member list in join order). */
     public List<String> members() {
-        return List.copyOf(clusterManager.getNodes());
+        return hazelcast.getCluster().getMembers().stream().map(m -> m.getAttribute(NODE_ID_ATTRIBUTE)).filter(java.util.Objects::nonNull).toList();
+    }
+
+    /** Whether this node is the oldest member, the one that computes plans. */
+    public boolean isCoordinator() {
+        List<String> members = members();
+        return !members.isEmpty() && members.getFirst().equals(nodeId());
+    }
+
+    /** A cluster-wide map of strings (Hazelcast-backed; blocking calls, not for event-loop threads). */
+    java.util.Map<String, String> map(String name) {
+        return hazelcast.getMap(name);
     }
 
     public String clusterName() {
         return clusterName;
     }
 
-    /** Leaves the cluster cleanly and stops Vert.x. */
+    /** Leaves the cluster cleanly (the others see a leave, not a crash) and stops Vert.x. */
     @Override
     public void close() {
+        String id = nodeId();
         try {
             vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
         } catch (ExecutionException | TimeoutException e) {
-            LOG.warning(() -> "node %s: leaving cluster %s: %s".formatted(nodeId(), clusterName, e));
+            LOG.warning(() -> "node %s: leaving cluster %s: %s".formatted(id, clusterName, e));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        } finally {
+            hazelcast.shutdown(); // graceful: the members are told this one leaves
         }
     }
 }

@@ -1,0 +1,54 @@
+package dev.baremetalrt.cluster;
+
+import dev.baremetalrt.spi.ShardPlan;
+import dev.baremetalrt.spi.TransportException;
+import io.vertx.core.json.JsonObject;
+import java.time.Duration;
+import java.util.Map;
+
+/** Reading the cluster's published plans: what a serving node waits on before it runs a model. */
+public final class ClusterPlans {
+    private ClusterPlans() {}
+
+    /**
+     * The current plan of {@code modelId} once every stage of its epoch reports ready.
+     *
+     * @throws TransportException when none is ready within {@code timeout}, saying what is missing
+     */
+    public static ShardPlan awaitReady(ClusterNode node, String modelId, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        String missing = "no plan yet (does any node offer " + modelId + "?)";
+        while (System.nanoTime() < deadline) {
+            String json = node.map(NodeAgent.PLANS).get(modelId);
+            if (json != null && !new JsonObject(json).containsKey("stages")) {
+                throw new TransportException("model %s cannot run in cluster %s: %s".formatted(modelId, node.clusterName(), new JsonObject(json).getString("error")));
+            }
+            if (json != null) {
+                ShardPlan plan = PlanCodec.plan(new JsonObject(json));
+                Map<String, String> ready = node.map(NodeAgent.READY);
+                missing = null;
+                for (ShardPlan.Stage stage : plan.stages()) {
+                    if (ready.get(NodeAgent.readyKey(modelId, plan.epoch(), stage.index())) == null) {
+                        missing = "%s of epoch %d is not loaded yet on node %s".formatted(stage.describe(), plan.epoch(), stage.node());
+                        break;
+                    }
+                }
+                if (missing == null) {
+                    return plan;
+                }
+            }
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new TransportException("interrupted waiting for a plan of " + modelId);
+            }
+        }
+        throw new TransportException("model %s is not ready in cluster %s after %s: %s".formatted(modelId, node.clusterName(), timeout, missing));
+    }
+
+    /** The published plan JSON of a model (epoch, stages, refused nodes and why), or null. */
+    public static String describe(ClusterNode node, String modelId) {
+        return node.map(NodeAgent.PLANS).get(modelId);
+    }
+}

@@ -1,0 +1,85 @@
+package dev.baremetalrt.cluster;
+
+import dev.baremetalrt.core.engine.CapacityShardPlanner;
+import dev.baremetalrt.spi.NodeCapacity;
+import dev.baremetalrt.spi.PlanRequest;
+import dev.baremetalrt.spi.ShardPlan;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What the oldest member decides for one model: which checksum is the model (the one most nodes hold; a
+ * tie goes to the oldest node's), which nodes are refused and why, and the plan over the others (one
+ * stage per node, core's planner: spans by speed, capped by what each node's free memory holds). Pure:
+ * tested without a cluster. A model that fits nowhere is the planner's {@code PlanException}, naming the
+ * shortfall.
+ */
+final class Coordinator {
+    /** A decision: the plan (null when no node can serve) and the refused nodes with their reasons. */
+    record Decision(String modelId, String checksum, ShardPlan plan, Map<String, String> refused) {}
+
+    private Coordinator() {}
+
+    /** @param inventories the members' inventories, oldest member first */
+    static Decision decide(String modelId, List<NodeInventory> inventories, long epoch) {
+        Map<String, Integer> votes = new LinkedHashMap<>();
+        Map<String, NodeInventory.ModelOffer> offers = new HashMap<>();
+        List<NodeInventory> holders = new ArrayList<>();
+        for (NodeInventory inventory : inventories) {
+            for (NodeInventory.ModelOffer offer : inventory.models()) {
+                if (offer.modelId().equals(modelId)) {
+                    votes.merge(offer.checksum(), 1, Integer::sum);
+                    offers.put(inventory.nodeId(), offer);
+                    holders.add(inventory);
+                }
+            }
+        }
+        if (holders.isEmpty()) {
+            return new Decision(modelId, null, null, Map.of());
+        }
+        // max keeps the first of equal counts: LinkedHashMap order is the oldest holder's checksum first
+        String checksum = votes.entrySet().stream().max(Comparator.comparingInt(Map.Entry::getValue)).orElseThrow().getKey();
+        Map<String, String> refused = new LinkedHashMap<>();
+        List<NodeCapacity> nodes = new ArrayList<>();
+        NodeInventory.ModelOffer agreed = null;
+        for (NodeInventory node : holders) {
+            NodeInventory.ModelOffer offer = offers.get(node.nodeId());
+            if (!offer.checksum().equals(checksum)) {
+                refused.put(node.nodeId(), "its copy of %s (%s) has checksum %s, but the cluster's model has %s; it gets no shard"
+                        .formatted(modelId, offer.path(), shortened(offer.checksum()), shortened(checksum)));
+                continue;
+            }
+            agreed = offer;
+            nodes.add(new NodeCapacity(node.nodeId(), node.backend(), Math.max(1, node.freeMemoryBytes()), 1.0));
+        }
+        if (nodes.size() > agreed.layerCount()) {
+            nodes = nodes.subList(0, agreed.layerCount()); // at most one stage per layer; the oldest nodes get them
+        }
+        ShardPlan plan = new CapacityShardPlanner().plan(new PlanRequest(modelId, epoch, agreed.layerCount(), agreed.layerBytes(),
+                agreed.headBytes(), agreed.headBytes(), nodes));
+        return new Decision(modelId, checksum, plan, refused);
+    }
+
+    /** Whether two plans put the same layers on the same nodes (epochs aside). */
+    static boolean sameAssignment(ShardPlan a, ShardPlan b) {
+        if (a == null || b == null || a.stages().size() != b.stages().size()) {
+            return false;
+        }
+        for (int i = 0; i < a.stages().size(); i++) {
+            ShardPlan.Stage x = a.stages().get(i);
+            ShardPlan.Stage y = b.stages().get(i);
+            if (!x.node().equals(y.node()) || !x.layers().equals(y.layers()) || !x.backend().equals(y.backend())) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static String shortened(String checksum) {
+        return checksum.length() > 12 ? checksum.substring(0, 12) + "…" : checksum;
+    }
+}

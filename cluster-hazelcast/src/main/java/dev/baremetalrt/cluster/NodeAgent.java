@@ -1,0 +1,230 @@
+package dev.baremetalrt.cluster;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.baremetalrt.core.model.Model;
+import dev.baremetalrt.core.model.ModelChecksums;
+import dev.baremetalrt.core.model.Models;
+import dev.baremetalrt.spi.Backend;
+import dev.baremetalrt.spi.BackendOptions;
+import dev.baremetalrt.spi.BackendProvider;
+import dev.baremetalrt.spi.PlanException;
+import dev.baremetalrt.spi.ShardPlan;
+import dev.baremetalrt.spi.Shard;
+import dev.baremetalrt.spi.ShardSpec;
+import io.vertx.core.json.JsonObject;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * A node's part in the cluster, run every {@link #TICK_MS} ms: publish this node's inventory; on the oldest
+ * member, decide each model's plan ({@link Coordinator}) and publish it with a new epoch when the
+ * assignment changes; on every member, load the stages the current plans give it (from its own copy of the
+ * model, memory-mapped), serve them on the event bus, report them ready, and unload the ones it lost.
+ */
+public final class NodeAgent implements AutoCloseable {
+    static final long TICK_MS = 300;
+    static final String INVENTORY = "brt.inventory";
+    static final String PLANS = "brt.plans";
+    static final String READY = "brt.ready";
+    private static final Logger LOG = Logger.getLogger(NodeAgent.class.getName());
+
+    /** A stage this node serves. */
+    private record Hosted(ShardPlan.Stage stage, Shard shard, StageService service) {}
+
+    private final ClusterNode node;
+    private final BackendProvider provider;
+    private final BackendOptions options;
+    private final int contextCapacity;
+    private final Map<String, Model> models = new LinkedHashMap<>();
+    private final NodeInventory inventory;
+    private final Map<String, Hosted> hosted = new HashMap<>();
+    private final Set<String> refusalsLogged = new HashSet<>();
+    private final AtomicBoolean ticking = new AtomicBoolean();
+    private final long timer;
+    private Backend backend;
+    private volatile boolean closed;
+
+    /**
+     * @param freeMemoryBytes memory this node gives stages (planning input)
+     * @param modelFiles      model files (GGUF or HF directories) this node offers
+     */
+    public NodeAgent(ClusterNode node, BackendProvider provider, BackendOptions options, long freeMemoryBytes, List<Path> modelFiles, int contextCapacity) {
+        this.node = requireNonNull(node, "node is null");
+        this.provider = requireNonNull(provider, "provider is null");
+        this.options = requireNonNull(options, "options is null");
+        this.contextCapacity = contextCapacity;
+        List<NodeInventory.ModelOffer> offers = new ArrayList<>();
+        for (Path file : modelFiles) {
+            Model model = Models.open(file);
+            models.put(model.modelId(), model);
+            long layerBytes = 0;
+            for (int l = 0; l < model.config().layerCount(); l++) {
+                layerBytes = Math.max(layerBytes, model.layerWeightBytes(l));
+            }
+            offers.add(new NodeInventory.ModelOffer(model.modelId(), file.toAbsolutePath().toString(), ModelChecksums.of(model),
+                    model.config().layerCount(), layerBytes, model.headWeightBytes()));
+        }
+        this.inventory = new NodeInventory(node.nodeId(), provider.id(), freeMemoryBytes, offers);
+        node.map(INVENTORY).put(node.nodeId(), inventory.toJson().encode());
+        this.timer = node.vertx().setPeriodic(TICK_MS, id -> {
+            if (!closed && ticking.compareAndSet(false, true)) {
+                node.vertx().executeBlocking(() -> {
+                    tick();
+                    return null;
+                }, false).onComplete(done -> {
+                    ticking.set(false);
+                    if (done.failed() && !closed) {
+                        LOG.log(Level.WARNING, "node %s: %s".formatted(node.nodeId(), done.cause().getMessage()), done.cause());
+                    }
+                });
+            }
+        });
+    }
+
+    public NodeInventory inventory() {
+        return inventory;
+    }
+
+    private void tick() {
+        if (node.isCoordinator()) {
+            coordinate();
+        }
+        reconcile();
+    }
+
+    /** The oldest member: one plan per offered model over the live members' inventories. */
+    private void coordinate() {
+        Map<String, String> inventories = node.map(INVENTORY);
+        Map<String, String> plans = node.map(PLANS);
+        List<NodeInventory> live = new ArrayList<>();
+        Set<String> modelIds = new HashSet<>();
+        for (String member : node.members()) {
+            String json = inventories.get(member);
+            if (json != null) {
+                NodeInventory inv = NodeInventory.fromJson(new JsonObject(json));
+                live.add(inv);
+                inv.models().forEach(m -> modelIds.add(m.modelId()));
+            }
+        }
+        for (String modelId : modelIds) {
+            String currentJson = plans.get(modelId);
+            JsonObject current = currentJson == null ? null : new JsonObject(currentJson);
+            ShardPlan currentPlan = current == null || !current.containsKey("stages") ? null : PlanCodec.plan(current);
+            long epoch = current == null ? 1 : current.getLong("epoch") + 1;
+            Coordinator.Decision decision;
+            try {
+                decision = Coordinator.decide(modelId, live, epoch);
+            } catch (PlanException e) {
+                // published instead of a plan: serving nodes fail fast with this message until capacity returns
+                String error = new JsonObject().put("modelId", modelId).put("epoch", epoch).put("error", e.getMessage()).encode();
+                if (current == null || !e.getMessage().equals(current.getString("error"))) {
+                    plans.put(modelId, error);
+                    LOG.warning(() -> "cluster %s: %s".formatted(node.clusterName(), e.getMessage()));
+                }
+                continue;
+            }
+            JsonObject refused = new JsonObject(new LinkedHashMap<>(decision.refused()));
+            if (decision.plan() == null) {
+                plans.remove(modelId);
+            } else if (!Coordinator.sameAssignment(currentPlan, decision.plan()) || !Objects.equals(refused, current.getJsonObject("refused"))) {
+                ShardPlan plan = Coordinator.sameAssignment(currentPlan, decision.plan()) ? currentPlan : decision.plan();
+                plans.put(modelId, PlanCodec.toJson(plan, decision.checksum()).put("refused", refused).encode());
+                LOG.info(() -> "cluster %s: plan for %s: %s".formatted(node.clusterName(), modelId, plan.describe()));
+            }
+        }
+        for (String modelId : new ArrayList<>(plans.keySet())) {
+            if (!modelIds.contains(modelId)) {
+                plans.remove(modelId);
+            }
+        }
+    }
+
+    /** Loads and serves this node's stages of the current plans; unloads the rest. */
+    private void reconcile() {
+        Map<String, String> plans = node.map(PLANS);
+        Map<String, ShardPlan.Stage> wanted = new HashMap<>();
+        Map<String, Long> epochs = new HashMap<>();
+        for (String json : plans.values()) {
+            JsonObject plan = new JsonObject(json);
+            if (!plan.containsKey("stages")) {
+                continue; // an error instead of a plan
+            }
+            String why = plan.getJsonObject("refused", new JsonObject()).getString(node.nodeId());
+            if (why != null && refusalsLogged.add(plan.getString("modelId") + why)) {
+                LOG.warning(() -> "node %s: %s".formatted(node.nodeId(), why));
+            }
+            ShardPlan parsed = PlanCodec.plan(plan);
+            for (ShardPlan.Stage stage : parsed.stages()) {
+                if (stage.node().equals(node.nodeId())) {
+                    wanted.put(key(stage), stage);
+                    epochs.put(key(stage), parsed.epoch());
+                }
+            }
+        }
+        for (String k : new ArrayList<>(hosted.keySet())) {
+            if (!wanted.containsKey(k)) {
+                Hosted h = hosted.remove(k);
+                h.service().close();
+                h.shard().close();
+                LOG.info(() -> "node %s: unloaded %s of %s".formatted(node.nodeId(), h.stage().describe(), h.stage().modelId()));
+            }
+        }
+        for (Map.Entry<String, ShardPlan.Stage> e : wanted.entrySet()) {
+            ShardPlan.Stage stage = e.getValue();
+            if (!hosted.containsKey(e.getKey())) {
+                Model model = models.get(stage.modelId());
+                if (backend == null) {
+                    backend = provider.open(options);
+                }
+                long start = System.nanoTime();
+                Shard shard = backend.load(new ShardSpec(model, stage.layers(), stage.embedding(), stage.head(), Math.min(contextCapacity, model.config().contextLength())));
+                hosted.put(e.getKey(), new Hosted(stage, shard, StageService.start(node.vertx(), stage, shard)));
+                LOG.info(() -> "node %s: serving %s of %s (loaded in %d ms)".formatted(node.nodeId(), stage.describe(), stage.modelId(), (System.nanoTime() - start) / 1_000_000));
+            }
+            node.map(READY).put(readyKey(stage.modelId(), epochs.get(e.getKey()), stage.index()), node.nodeId());
+        }
+    }
+
+    private static String key(ShardPlan.Stage stage) {
+        return "%s/%d/%s/%s/%b/%b".formatted(stage.modelId(), stage.index(), stage.node(), stage.layers(), stage.embedding(), stage.head());
+    }
+
+    static String readyKey(String modelId, long epoch, int stageIndex) {
+        return modelId + "#" + epoch + "#" + stageIndex;
+    }
+
+    /** Stops serving, unloads every stage and withdraws the inventory (the node stays in the cluster). */
+    @Override
+    public void close() {
+        closed = true;
+        node.vertx().cancelTimer(timer);
+        while (ticking.get()) {
+            Thread.onSpinWait();
+        }
+        try {
+            node.map(INVENTORY).remove(node.nodeId());
+        } catch (RuntimeException e) {
+            LOG.fine(() -> "withdrawing the inventory: " + e);
+        }
+        for (Hosted h : hosted.values()) {
+            h.service().close();
+            h.shard().close();
+        }
+        hosted.clear();
+        if (backend != null) {
+            backend.close();
+        }
+        models.values().forEach(Model::close);
+    }
+}

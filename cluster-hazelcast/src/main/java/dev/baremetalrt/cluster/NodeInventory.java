@@ -1,0 +1,57 @@
+package dev.baremetalrt.cluster;
+
+import static java.util.Objects.requireNonNull;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * What a node offers the cluster: the backend it runs stages on, memory it can give them, and its model
+ * files with their content checksums (core's {@code ModelChecksums}: a node whose copy differs gets no
+ * shard of that model).
+ *
+ * @param nodeId          the member id
+ * @param backend         backend id its stages run on
+ * @param freeMemoryBytes memory for weights and KV caches
+ * @param models          model files it holds
+ */
+public record NodeInventory(String nodeId, String backend, long freeMemoryBytes, List<ModelOffer> models) {
+    /**
+     * One model file on a node, with the sizes the planner needs: bytes of the largest decoder layer and of
+     * the output head (the embedding table, when the first stage holds it, is counted as the head's size).
+     */
+    public record ModelOffer(String modelId, String path, String checksum, int layerCount, long layerBytes, long headBytes) {
+        public ModelOffer {
+            requireNonNull(modelId, "modelId is null");
+            requireNonNull(path, "path is null");
+            requireNonNull(checksum, "checksum is null");
+        }
+    }
+
+    public NodeInventory {
+        requireNonNull(nodeId, "nodeId is null");
+        requireNonNull(backend, "backend is null");
+        models = List.copyOf(models);
+    }
+
+    JsonObject toJson() {
+        JsonArray offers = new JsonArray();
+        for (ModelOffer m : models) {
+            offers.add(new JsonObject().put("modelId", m.modelId()).put("path", m.path()).put("checksum", m.checksum()).put("layerCount", m.layerCount())
+                    .put("layerBytes", m.layerBytes()).put("headBytes", m.headBytes()));
+        }
+        return new JsonObject().put("nodeId", nodeId).put("backend", backend).put("freeMemoryBytes", freeMemoryBytes).put("models", offers);
+    }
+
+    static NodeInventory fromJson(JsonObject json) {
+        List<ModelOffer> offers = new ArrayList<>();
+        for (Object o : json.getJsonArray("models")) {
+            JsonObject m = (JsonObject) o;
+            offers.add(new ModelOffer(m.getString("modelId"), m.getString("path"), m.getString("checksum"), m.getInteger("layerCount"),
+                    m.getLong("layerBytes", 0L), m.getLong("headBytes", 0L)));
+        }
+        return new NodeInventory(json.getString("nodeId"), json.getString("backend"), json.getLong("freeMemoryBytes"), offers);
+    }
+}

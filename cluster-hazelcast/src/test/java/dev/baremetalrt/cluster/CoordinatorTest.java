@@ -1,0 +1,76 @@
+package dev.baremetalrt.cluster;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.baremetalrt.spi.ShardPlan;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The oldest member's decisions, without a cluster. */
+class CoordinatorTest {
+    private static NodeInventory node(String id, long memory, String checksum) {
+        return new NodeInventory(id, "cpu", memory, List.of(new NodeInventory.ModelOffer("m", "/models/m.gguf", checksum, 8, 1L << 30, 1L << 29)));
+    }
+
+    @Test
+    void theMajorityChecksumIsTheModelAndTheOthersAreRefusedWithTheReason() {
+        var d = Coordinator.decide("m", List.of(node("old", 8L << 30, "bbbb"), node("n2", 8L << 30, "aaaa"), node("n3", 8L << 30, "aaaa")), 3);
+        assertEquals("aaaa", d.checksum());
+        assertEquals(List.of("n2", "n3"), d.plan().stages().stream().map(ShardPlan.Stage::node).toList());
+        assertEquals(3, d.plan().epoch());
+        assertTrue(d.refused().get("old").contains("checksum bbbb") && d.refused().get("old").contains("gets no shard"), d.refused().toString());
+    }
+
+    @Test
+    void aTieGoesToTheOldestNodesCopy() {
+        var d = Coordinator.decide("m", List.of(node("old", 64L << 30, "bbbb"), node("young", 64L << 30, "aaaa")), 1);
+        assertEquals("bbbb", d.checksum());
+        assertEquals(List.of("old"), d.plan().stages().stream().map(ShardPlan.Stage::node).toList());
+    }
+
+    @Test
+    void aNodeTakesNoMoreLayersThanItsMemoryHolds() {
+        // layers of 1 GiB, head 0.5 GiB: the small node holds 2 layers next to the head
+        var d = Coordinator.decide("m", List.of(node("big", 24L << 30, "x"), node("small", (5L << 29), "x")), 1);
+        ShardPlan plan = d.plan();
+        assertEquals(0, plan.first().layers().start());
+        assertEquals(8, plan.last().layers().end());
+        assertEquals(2, plan.last().layers().size(), plan.describe());
+        assertTrue(plan.first().embedding() && plan.last().head());
+    }
+
+    @Test
+    void notEnoughMemoryIsAClearErrorNamingTheShortfall() {
+        var e = org.junit.jupiter.api.Assertions.assertThrows(dev.baremetalrt.spi.PlanException.class,
+                () -> Coordinator.decide("m", List.of(node("a", 2L << 30, "x"), node("b", 2L << 30, "x")), 1));
+        assertTrue(e.getMessage().contains("do not fit"), e.getMessage());
+    }
+
+    @Test
+    void moreNodesThanLayersUseTheOldestOnes() {
+        List<NodeInventory> many = new java.util.ArrayList<>();
+        for (int i = 0; i < 12; i++) {
+            many.add(node("n" + i, 64L << 30, "x"));
+        }
+        assertEquals(8, Coordinator.decide("m", many, 1).plan().stages().size());
+    }
+
+    @Test
+    void nobodyOffersTheModel() {
+        var d = Coordinator.decide("other", List.of(node("a", 1, "x")), 1);
+        assertNull(d.plan());
+        assertTrue(d.refused().isEmpty());
+    }
+
+    @Test
+    void sameAssignmentIgnoresTheEpoch() {
+        List<NodeInventory> nodes = List.of(node("a", 64L << 30, "x"), node("b", 64L << 30, "x"));
+        ShardPlan one = Coordinator.decide("m", nodes, 1).plan();
+        assertTrue(Coordinator.sameAssignment(one, Coordinator.decide("m", nodes, 2).plan()));
+        assertFalse(Coordinator.sameAssignment(one, Coordinator.decide("m", nodes.subList(0, 1), 2).plan()));
+        assertFalse(Coordinator.sameAssignment(null, one));
+    }
+}

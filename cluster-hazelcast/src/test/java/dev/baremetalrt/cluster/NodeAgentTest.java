@@ -1,0 +1,116 @@
+package dev.baremetalrt.cluster;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.baremetalrt.backend.cpu.CpuBackendProvider;
+import dev.baremetalrt.conformance.SharedModels;
+import dev.baremetalrt.conformance.StoriesReference;
+import dev.baremetalrt.core.engine.GenerationRequest;
+import dev.baremetalrt.core.engine.InferenceEngine;
+import dev.baremetalrt.core.engine.Pipeline;
+import dev.baremetalrt.core.engine.TokenSink;
+import dev.baremetalrt.core.model.Models;
+import dev.baremetalrt.core.sampling.SamplingParams;
+import dev.baremetalrt.core.tokenizer.Tokenizer;
+import dev.baremetalrt.spi.BackendOptions;
+import dev.baremetalrt.spi.DType;
+import dev.baremetalrt.spi.ShardPlan;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Three members in this JVM: two offer stories260K, the third a different file under the same name. The
+ * oldest member plans, the holders load their stages, the odd one is refused with the reason, and when a
+ * holder leaves the model is re-planned onto the rest and still gives the reference ids.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class NodeAgentTest {
+    private static final Duration WAIT = Duration.ofSeconds(60);
+    private final List<AutoCloseable> open = new ArrayList<>();
+
+    @TempDir
+    Path dir;
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    @AfterAll
+    void closeAll() throws Exception {
+        for (int i = open.size() - 1; i >= 0; i--) {
+            open.get(i).close();
+        }
+    }
+
+    private static int[] greedy(ClusterNode node, ShardPlan plan, Tokenizer tokenizer) {
+        InferenceEngine engine = new InferenceEngine(new Pipeline(plan, new EventBusTransport(node.vertx(), Duration.ofSeconds(20), DType.F32), Duration.ofSeconds(30)),
+                tokenizer, 512, 512);
+        return engine.generate(new GenerationRequest(new int[] {1}, 200, SamplingParams.greedy()), TokenSink.discard()).tokens();
+    }
+
+    @Test
+    void holdersArePlannedTheOddCopyIsRefusedAndALeaveIsReplanned() throws Exception {
+        Path stories = SharedModels.file("stories260K/stories260K.gguf");
+        Path impostor = Files.createDirectories(dir.resolve("other")).resolve("stories260K.gguf");
+        Files.copy(SharedModels.file("stories260K-gguf-derived/stories260K-F16.gguf"), impostor); // same name, other weights
+        List<String> members = new ArrayList<>();
+        int[] ports = {freePort(), freePort(), freePort()};
+        for (int p : ports) {
+            members.add("127.0.0.1:" + p);
+        }
+        String name = "brt-agents-" + ProcessHandle.current().pid();
+        ClusterNode[] nodes = new ClusterNode[3];
+        NodeAgent[] agents = new NodeAgent[3];
+        Path[] files = {stories, stories, impostor};
+        for (int i = 0; i < 3; i++) {
+            nodes[i] = ClusterNode.join(new ClusterOptions(name, "127.0.0.1", ports[i], members, false, Duration.ofSeconds(1), Duration.ofSeconds(5)));
+            open.add(nodes[i]);
+            agents[i] = new NodeAgent(nodes[i], new CpuBackendProvider(), BackendOptions.withThreads(1), 1L << 30, List.of(files[i]), 512);
+            open.add(agents[i]);
+        }
+        assertTrue(nodes[0].isCoordinator(), "the first member is the oldest");
+
+        ShardPlan plan = ClusterPlans.awaitReady(nodes[0], "stories260K", WAIT);
+        assertEquals(List.of(nodes[0].nodeId(), nodes[1].nodeId()), plan.stages().stream().map(ShardPlan.Stage::node).toList(), "one stage per holder of the real model");
+        JsonObject published = new JsonObject(ClusterPlans.describe(nodes[0], "stories260K"));
+        String why = published.getJsonObject("refused").getString(nodes[2].nodeId());
+        assertTrue(why != null && why.contains("checksum") && why.contains("gets no shard"), "the odd copy is refused, saying why: " + published.encodePrettily());
+
+        int[] expected = StoriesReference.load().sequence(201);
+        try (var model = Models.open(stories)) {
+            assertArrayEquals(expected, greedy(nodes[2], plan, model.tokenizer()), "served from the refused node: any member can drive a model");
+
+            agents[1].close();
+            nodes[1].close(); // a clean leave
+            ShardPlan replanned = awaitEpochAfter(nodes[0], plan.epoch());
+            assertEquals(List.of(nodes[0].nodeId()), replanned.stages().stream().map(ShardPlan.Stage::node).toList());
+            assertArrayEquals(expected, greedy(nodes[0], replanned, model.tokenizer()), "the re-planned model gives the same ids");
+        }
+    }
+
+    private static ShardPlan awaitEpochAfter(ClusterNode node, long epoch) throws InterruptedException {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (System.nanoTime() < deadline) {
+            ShardPlan plan = ClusterPlans.awaitReady(node, "stories260K", WAIT);
+            if (plan.epoch() > epoch) {
+                return plan;
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError("no plan after epoch " + epoch);
+    }
+}
