@@ -37,7 +37,9 @@ if not exist "%JAR%" (
   )
 )
 rem Vector API for the CPU kernels; native access for memory-mapped models. BRT_JAVA_OPTS adds JVM options.
-"%JAVA_HOME%\bin\java.exe" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -XX:+UseParallelGC %BRT_JAVA_OPTS% -jar "%JAR%" %*
+rem The opens Hazelcast needs on Java 25 (cluster).
+set "HAZELCAST_FLAGS=--add-modules java.se --add-exports java.base/jdk.internal.ref=ALL-UNNAMED --add-opens java.base/java.lang=ALL-UNNAMED --add-opens java.base/sun.nio.ch=ALL-UNNAMED --add-opens java.management/sun.management=ALL-UNNAMED --add-opens jdk.management/com.sun.management.internal=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow"
+"%JAVA_HOME%\bin\java.exe" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED %HAZELCAST_FLAGS% -XX:+UseParallelGC %BRT_JAVA_OPTS% -jar "%JAR%" %*
 exit /b %ERRORLEVEL%
 
 :check

@@ -2,7 +2,15 @@ package dev.baremetalrt.cli;
 
 import dev.baremetalrt.core.engine.GenerationRequest;
 import dev.baremetalrt.core.engine.GenerationResult;
+import dev.baremetalrt.cluster.ClusterNode;
+import dev.baremetalrt.cluster.ClusterPlans;
+import dev.baremetalrt.cluster.EventBusTransport;
+import dev.baremetalrt.core.engine.InferenceEngine;
 import dev.baremetalrt.core.engine.LocalDeployment;
+import dev.baremetalrt.core.engine.Pipeline;
+import dev.baremetalrt.spi.DType;
+import dev.baremetalrt.spi.ShardPlan;
+import java.time.Duration;
 import dev.baremetalrt.core.engine.TokenSink;
 import dev.baremetalrt.core.model.Model;
 import dev.baremetalrt.core.sampling.SamplingParams;
@@ -57,39 +65,70 @@ final class GenerateCommand implements Callable<Integer> {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
+    @Option(names = "--cluster", description = "Run the model on a cluster (see 'brt node') instead of in this process: join it with the "
+            + "cluster options, wait until the model's stages are ready, and drive them over the event bus. --model gives the tokenizer; "
+            + "this process holds no layers.")
+    boolean useCluster;
+
+    @Mixin
+    ClusterJoinOptions cluster;
+
     @Override
     public Integer call() {
-        try (Model m = ModelOptions.open(model); LocalDeployment local = deployment.deploy(m)) {
-            if (chat) {
-                List<ChatMessage> messages = new ArrayList<>();
-                if (system != null) {
-                    messages.add(ChatMessage.system(system));
+        try (Model m = ModelOptions.open(model)) {
+            if (useCluster) {
+                try (ClusterNode node = ClusterNode.join(cluster.toOptions())) {
+                    ShardPlan plan = ClusterPlans.awaitReady(node, m.modelId(), Duration.ofSeconds(120));
+                    Pipeline pipeline = new Pipeline(plan, new EventBusTransport(node.vertx(), Duration.ofSeconds(60), DType.F32), LocalDeployment.STEP_TIMEOUT);
+                    int capacity = Math.min(deployment.context, m.config().contextLength());
+                    InferenceEngine engine = new InferenceEngine(pipeline, m.tokenizer(), capacity, LocalDeployment.PREFILL_CHUNK);
+                    String where = "%d stage(s) on cluster %s (%s)".formatted(plan.stages().size(), node.clusterName(),
+                            plan.stages().stream().map(s -> s.node().substring(0, 8) + "/" + s.backend() + " " + s.layers()).collect(Collectors.joining(", ")));
+                    generate(m, engine, where);
                 }
-                messages.add(ChatMessage.user(prompt));
-                int[] ids = ChatTemplates.encode(m.tokenizer(), ChatTemplates.forModel(m).render(messages, List.of(), true));
-                run(m, local, ids, "", maxTokens, sampling.toParams(), printIds, quiet, spec.commandLine().getOut(), spec.commandLine().getErr());
             } else {
-                run(m, local, prompt, maxTokens, sampling.toParams(), printIds, quiet, spec.commandLine().getOut(), spec.commandLine().getErr());
+                try (LocalDeployment local = deployment.deploy(m)) {
+                    generate(m, local.engine(), where(local));
+                }
             }
         }
         return 0;
     }
 
+    private void generate(Model m, InferenceEngine engine, String where) {
+        if (chat) {
+            List<ChatMessage> messages = new ArrayList<>();
+            if (system != null) {
+                messages.add(ChatMessage.system(system));
+            }
+            messages.add(ChatMessage.user(prompt));
+            int[] ids = ChatTemplates.encode(m.tokenizer(), ChatTemplates.forModel(m).render(messages, List.of(), true));
+            run(m, engine, where, ids, "", maxTokens, sampling.toParams(), printIds, quiet, spec.commandLine().getOut(), spec.commandLine().getErr());
+        } else {
+            run(m, engine, where, m.tokenizer().encode(prompt), prompt, maxTokens, sampling.toParams(), printIds, quiet, spec.commandLine().getOut(), spec.commandLine().getErr());
+        }
+    }
+
+    /** "2 stage(s) on cpu+cuda". */
+    static String where(LocalDeployment local) {
+        return "%d stage(s) on %s".formatted(local.plan().stages().size(), local.backends().stream().map(b -> b.id()).distinct().collect(Collectors.joining("+")));
+    }
+
     /** Streams one generation: prompt then completion on stdout, statistics on stderr. */
     static GenerationResult run(Model model, LocalDeployment local, String prompt, int maxTokens, SamplingParams params,
                                 boolean printIds, boolean quiet, PrintWriter out, PrintWriter err) {
-        return run(model, local, model.tokenizer().encode(prompt), prompt, maxTokens, params, printIds, quiet, out, err);
+        return run(model, local.engine(), where(local), model.tokenizer().encode(prompt), prompt, maxTokens, params, printIds, quiet, out, err);
     }
 
     /** Streams one generation from prompt ids, echoing {@code echo} first. */
-    static GenerationResult run(Model model, LocalDeployment local, int[] ids, String echo, int maxTokens, SamplingParams params,
+    static GenerationResult run(Model model, InferenceEngine engine, String where, int[] ids, String echo, int maxTokens, SamplingParams params,
                                 boolean printIds, boolean quiet, PrintWriter out, PrintWriter err) {
         if (ids.length == 0) {
             throw new IllegalArgumentException("the prompt is empty and model %s adds no BOS: give --prompt".formatted(model.modelId()));
         }
         out.print(echo);
         out.flush();
-        GenerationResult result = local.engine().generate(new GenerationRequest(ids, maxTokens, params), new TokenSink() {
+        GenerationResult result = engine.generate(new GenerationRequest(ids, maxTokens, params), new TokenSink() {
             @Override
             public void onText(String text) {
                 out.print(text);
@@ -102,8 +141,8 @@ final class GenerateCommand implements Callable<Integer> {
         }
         out.flush();
         if (!quiet) {
-            err.printf("[%s | %d stage(s) on %s | prompt %d tokens, %.1f tok/s | generated %d tokens, %.1f tok/s | finish: %s]%n",
-                    model.modelId(), local.plan().stages().size(), local.backends().stream().map(b -> b.id()).distinct().collect(java.util.stream.Collectors.joining("+")), result.promptLength(), result.prefillTokensPerSecond(),
+            err.printf("[%s | %s | prompt %d tokens, %.1f tok/s | generated %d tokens, %.1f tok/s | finish: %s]%n",
+                    model.modelId(), where, result.promptLength(), result.prefillTokensPerSecond(),
                     result.generatedCount(), result.decodeTokensPerSecond(), result.finishReason().name().toLowerCase(java.util.Locale.ROOT));
         }
         return result;
