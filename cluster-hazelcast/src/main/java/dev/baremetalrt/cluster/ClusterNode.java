@@ -115,6 +115,25 @@ public final class ClusterNode implements AutoCloseable {
         return !members.isEmpty() && members.getFirst().equals(nodeId());
     }
 
+    /**
+     * Calls {@code listener} with the node id of every member that leaves or is removed (a crash is seen
+     * when its connections drop, usually in under a second; a hung member after the member timeout).
+     */
+    public void onMemberLeft(java.util.function.Consumer<String> listener) {
+        hazelcast.getCluster().addMembershipListener(new com.hazelcast.cluster.MembershipListener() {
+            @Override
+            public void memberAdded(com.hazelcast.cluster.MembershipEvent event) {}
+
+            @Override
+            public void memberRemoved(com.hazelcast.cluster.MembershipEvent event) {
+                String id = event.getMember().getAttribute(NODE_ID_ATTRIBUTE);
+                if (id != null) {
+                    listener.accept(id);
+                }
+            }
+        });
+    }
+
     /** A cluster-wide map of strings (Hazelcast-backed; blocking calls, not for event-loop threads). */
     java.util.Map<String, String> map(String name) {
         return hazelcast.getMap(name);

@@ -16,7 +16,9 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.ReplyException;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 
@@ -30,11 +32,30 @@ public final class EventBusTransport implements Transport {
     private final Duration timeout;
     private final DType hiddenType;
     private final AtomicLong bytesSent = new AtomicLong();
+    /** Requests in flight and the node each one waits on, so that a node's departure fails them at once. */
+    private final Map<CompletableFuture<?>, String> pending = new ConcurrentHashMap<>();
 
     public EventBusTransport(Vertx vertx, Duration timeout, DType hiddenType) {
         this.vertx = requireNonNull(vertx, "vertx is null");
         this.timeout = requireNonNull(timeout, "timeout is null");
         this.hiddenType = requireNonNull(hiddenType, "hiddenType is null");
+    }
+
+    /**
+     * A transport on a cluster member that fails the requests waiting on a node as soon as the cluster
+     * sees that node leave, instead of at their timeout.
+     */
+    public EventBusTransport(ClusterNode node, Duration timeout, DType hiddenType) {
+        this(node.vertx(), timeout, hiddenType);
+        node.onMemberLeft(this::nodeLeft);
+    }
+
+    private void nodeLeft(String nodeId) {
+        pending.forEach((future, node) -> {
+            if (node.equals(nodeId)) {
+                future.completeExceptionally(new TransportException("node %s left the cluster with a request in flight".formatted(nodeId)));
+            }
+        });
     }
 
     /** Bytes of step batches sent so far (for the bytes-per-token figures). */
@@ -76,6 +97,8 @@ public final class EventBusTransport implements Transport {
     private <T> CompletableFuture<T> request(ShardPlan.Stage stage, String op, Buffer body, DeliveryOptions options, Function<Buffer, T> decode) {
         options.addHeader(StageAddress.OP, op).setSendTimeout(timeout.toMillis());
         CompletableFuture<T> result = new CompletableFuture<>();
+        pending.put(result, stage.node());
+        result.whenComplete((r, e) -> pending.remove(result));
         vertx.eventBus().<Buffer>request(StageAddress.of(stage), body, options).onComplete(reply -> {
             if (reply.succeeded()) {
                 try {

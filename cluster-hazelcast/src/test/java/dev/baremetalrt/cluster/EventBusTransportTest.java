@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.baremetalrt.backend.cpu.CpuBackendProvider;
+import dev.baremetalrt.conformance.LoopbackPorts;
 import dev.baremetalrt.conformance.SharedModels;
 import dev.baremetalrt.conformance.StoriesReference;
 import dev.baremetalrt.core.engine.CapacityShardPlanner;
@@ -28,7 +29,6 @@ import dev.baremetalrt.spi.ShardSpec;
 import dev.baremetalrt.spi.StepBatch;
 import dev.baremetalrt.spi.TransportException;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -53,16 +53,11 @@ class EventBusTransportTest {
     private ShardPlan plan;
     private final List<StageService> services = new ArrayList<>();
 
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
-    }
-
     @BeforeAll
     void startTwoNodesServingStories() throws IOException {
-        int portA = freePort();
-        int portB = freePort();
+        int[] ports = LoopbackPorts.free(2);
+        int portA = ports[0];
+        int portB = ports[1];
         List<String> members = List.of("127.0.0.1:" + portA, "127.0.0.1:" + portB);
         String name = "brt-test-" + ProcessHandle.current().pid();
         a = ClusterNode.join(new ClusterOptions(name, "127.0.0.1", portA, members, false, Duration.ofSeconds(1), Duration.ofSeconds(5)));

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.baremetalrt.backend.cpu.CpuBackendProvider;
+import dev.baremetalrt.conformance.LoopbackPorts;
 import dev.baremetalrt.conformance.SharedModels;
 import dev.baremetalrt.conformance.StoriesReference;
 import dev.baremetalrt.core.engine.GenerationRequest;
@@ -19,7 +20,6 @@ import dev.baremetalrt.spi.DType;
 import dev.baremetalrt.spi.ShardPlan;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -43,12 +43,6 @@ class NodeAgentTest {
     @TempDir
     Path dir;
 
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
-    }
-
     @AfterAll
     void closeAll() throws Exception {
         for (int i = open.size() - 1; i >= 0; i--) {
@@ -68,7 +62,7 @@ class NodeAgentTest {
         Path impostor = Files.createDirectories(dir.resolve("other")).resolve("stories260K.gguf");
         Files.copy(SharedModels.file("stories260K-gguf-derived/stories260K-F16.gguf"), impostor); // same name, other weights
         List<String> members = new ArrayList<>();
-        int[] ports = {freePort(), freePort(), freePort()};
+        int[] ports = LoopbackPorts.free(3);
         for (int p : ports) {
             members.add("127.0.0.1:" + p);
         }
