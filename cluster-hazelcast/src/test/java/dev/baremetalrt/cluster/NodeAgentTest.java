@@ -80,7 +80,13 @@ class NodeAgentTest {
 
         ShardPlan plan = ClusterPlans.awaitReady(nodes[0], "stories260K", WAIT);
         assertEquals(List.of(nodes[0].nodeId(), nodes[1].nodeId()), plan.stages().stream().map(ShardPlan.Stage::node).toList(), "one stage per holder of the real model");
+        // the third node's inventory may reach the coordinator a tick after the holders' plan is ready
         JsonObject published = new JsonObject(ClusterPlans.describe(nodes[0], "stories260K"));
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (!published.getJsonObject("refused").containsKey(nodes[2].nodeId()) && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+            published = new JsonObject(ClusterPlans.describe(nodes[0], "stories260K"));
+        }
         String why = published.getJsonObject("refused").getString(nodes[2].nodeId());
         assertTrue(why != null && why.contains("checksum") && why.contains("gets no shard"), "the odd copy is refused, saying why: " + published.encodePrettily());
 

@@ -1,6 +1,15 @@
 package dev.baremetalrt.cli;
 
+import dev.baremetalrt.cluster.ClusterNode;
 import dev.baremetalrt.cluster.ClusterOptions;
+import dev.baremetalrt.cluster.ClusterPlanSource;
+import dev.baremetalrt.cluster.ClusterPlans;
+import dev.baremetalrt.cluster.EventBusTransport;
+import dev.baremetalrt.core.engine.LocalDeployment;
+import dev.baremetalrt.core.engine.Pipeline;
+import dev.baremetalrt.core.model.Model;
+import dev.baremetalrt.spi.DType;
+import dev.baremetalrt.spi.ShardPlan;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
@@ -18,12 +27,27 @@ final class ClusterJoinOptions {
     @Option(names = "--cluster-name", description = "Only members of the same name join each other (default: ${DEFAULT-VALUE}).", defaultValue = "brt")
     String clusterName;
 
-    @Option(names = "--host", description = "Address this node binds and announces; every member must use the same kind (default: ${DEFAULT-VALUE}).",
+    @Option(names = "--cluster-host", description = "Address this node binds and announces in the cluster; every member must use the same kind (default: ${DEFAULT-VALUE}).",
             defaultValue = "127.0.0.1")
     String host;
 
     @Option(names = "--cluster-port", description = "Hazelcast member port; the next free one is taken when busy (default: ${DEFAULT-VALUE}).", defaultValue = "5701")
     int port;
+
+    /**
+     * A pipeline over the cluster's current plan of {@code model}, waiting until its stages are ready, that
+     * recovers from a lost stage through the next plan epoch.
+     */
+    static Pipeline pipeline(ClusterNode node, Model model) {
+        ShardPlan plan = ClusterPlans.awaitReady(node, model.modelId(), READY_TIMEOUT);
+        return new Pipeline(plan, new EventBusTransport(node, REQUEST_TIMEOUT, DType.F32), LocalDeployment.STEP_TIMEOUT,
+                new ClusterPlanSource(node, model.modelId()));
+    }
+
+    /** How long a command waits for the cluster to plan and load a model. */
+    static final Duration READY_TIMEOUT = Duration.ofSeconds(120);
+    /** One stage request; a node that leaves fails its requests at once, this bounds a hung one. */
+    static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(60);
 
     ClusterOptions toOptions() {
         List<String> members = join.stream().flatMap(j -> Arrays.stream(j.split(","))).map(String::trim).filter(s -> !s.isEmpty()).toList();

@@ -3,15 +3,10 @@ package dev.baremetalrt.cli;
 import dev.baremetalrt.core.engine.GenerationRequest;
 import dev.baremetalrt.core.engine.GenerationResult;
 import dev.baremetalrt.cluster.ClusterNode;
-import dev.baremetalrt.cluster.ClusterPlanSource;
-import dev.baremetalrt.cluster.ClusterPlans;
-import dev.baremetalrt.cluster.EventBusTransport;
 import dev.baremetalrt.core.engine.InferenceEngine;
 import dev.baremetalrt.core.engine.LocalDeployment;
 import dev.baremetalrt.core.engine.Pipeline;
-import dev.baremetalrt.spi.DType;
 import dev.baremetalrt.spi.ShardPlan;
-import java.time.Duration;
 import dev.baremetalrt.core.engine.TokenSink;
 import dev.baremetalrt.core.model.Model;
 import dev.baremetalrt.core.sampling.SamplingParams;
@@ -79,9 +74,8 @@ final class GenerateCommand implements Callable<Integer> {
         try (Model m = ModelOptions.open(model)) {
             if (useCluster) {
                 try (ClusterNode node = ClusterNode.join(cluster.toOptions())) {
-                    ShardPlan plan = ClusterPlans.awaitReady(node, m.modelId(), Duration.ofSeconds(120));
-                    Pipeline pipeline = new Pipeline(plan, new EventBusTransport(node, Duration.ofSeconds(60), DType.F32), LocalDeployment.STEP_TIMEOUT,
-                            new ClusterPlanSource(node, m.modelId()));
+                    Pipeline pipeline = ClusterJoinOptions.pipeline(node, m);
+                    ShardPlan plan = pipeline.plan();
                     int capacity = Math.min(deployment.context, m.config().contextLength());
                     InferenceEngine engine = new InferenceEngine(pipeline, m.tokenizer(), capacity, LocalDeployment.PREFILL_CHUNK);
                     String where = "%d stage(s) on cluster %s (%s)".formatted(plan.stages().size(), node.clusterName(),

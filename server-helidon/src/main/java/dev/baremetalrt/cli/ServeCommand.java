@@ -1,5 +1,6 @@
 package dev.baremetalrt.cli;
 
+import dev.baremetalrt.cluster.ClusterNode;
 import dev.baremetalrt.core.model.Model;
 import dev.baremetalrt.server.BrtServer;
 import dev.baremetalrt.server.ServedModel;
@@ -59,6 +60,13 @@ final class ServeCommand implements Callable<Integer> {
     @Mixin
     ModelOptions modelOptions;
 
+    @Option(names = "--cluster", description = "Serve models whose stages run on a cluster (see 'brt node'): join it with the cluster "
+            + "options and wait until each model's stages are ready. --model gives the tokenizer and chat template; this process holds no layers.")
+    boolean useCluster;
+
+    @picocli.CommandLine.Mixin
+    ClusterJoinOptions cluster;
+
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
@@ -105,14 +113,17 @@ final class ServeCommand implements Callable<Integer> {
             err.printf("WARNING: serving on %s without an API key: anyone who can reach this machine can use the models. Give --api-key.%n", bind);
         }
         ServerConfig config = new ServerConfig(bind, port, keys, corsOrigins, ServerConfig.DEFAULT_MAX_BODY_BYTES);
-        try (BrtServer server = BrtServer.start(config, models.size())) {
+        try (ClusterNode node = useCluster ? ClusterNode.join(cluster.toOptions()) : null;
+             BrtServer server = BrtServer.start(config, models.size())) {
             String url = "http://%s:%d/".formatted(bind.contains(":") ? "[" + bind + "]" : bind, server.port());
             err.printf("listening on %s (loading %d model(s))%n", url, models.size());
             for (String path : models) {
                 Model model = ModelOptions.open(Path.of(path));
                 long start = System.nanoTime();
-                ServedModel served = ServedModel.load(model, modelOptions.provider(), BackendOptions.withThreads(modelOptions.threads),
-                        modelOptions.stages, modelOptions.context, maxRunning, maxQueued);
+                ServedModel served = node != null
+                        ? ServedModel.onPipeline(model, ClusterJoinOptions.pipeline(node, model), modelOptions.context, maxRunning, maxQueued, null)
+                        : ServedModel.load(model, modelOptions.provider(), BackendOptions.withThreads(modelOptions.threads),
+                                modelOptions.stages, modelOptions.context, maxRunning, maxQueued);
                 server.add(served);
                 err.printf("serving model '%s' (%s, context %d) in %.1f s%n", served.id(), model.config().summary(), served.contextCapacity(),
                         (System.nanoTime() - start) / 1e9);

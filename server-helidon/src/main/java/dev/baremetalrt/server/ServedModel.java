@@ -6,25 +6,46 @@ import dev.baremetalrt.core.chat.ChatTemplate;
 import dev.baremetalrt.core.chat.ChatTemplates;
 import dev.baremetalrt.core.engine.BatchScheduler;
 import dev.baremetalrt.core.engine.LocalDeployment;
+import dev.baremetalrt.core.engine.Pipeline;
+import dev.baremetalrt.spi.MemoryReport;
+import java.util.function.Supplier;
 import dev.baremetalrt.core.model.Model;
 import dev.baremetalrt.spi.BackendOptions;
 import dev.baremetalrt.spi.BackendProvider;
 
-/** A model the server answers for: its deployment on local stages, its scheduler and chat template. */
+/**
+ * A model the server answers for: where its stages run (local stages of a backend, or a cluster), its
+ * scheduler and chat template.
+ */
 public final class ServedModel implements AutoCloseable {
     private final String id;
     private final Model model;
-    private final LocalDeployment deployment;
+    private final Pipeline pipeline;
+    private final AutoCloseable stages;
+    private final Supplier<MemoryReport> memory;
     private final BatchScheduler scheduler;
     private final ChatTemplate chatTemplate;
     private final long created = System.currentTimeMillis() / 1000;
 
-    private ServedModel(String id, Model model, LocalDeployment deployment, BatchScheduler scheduler, ChatTemplate chatTemplate) {
-        this.id = id;
+    private ServedModel(Model model, Pipeline pipeline, AutoCloseable stages, Supplier<MemoryReport> memory, BatchScheduler scheduler) {
+        this.id = model.modelId();
         this.model = model;
-        this.deployment = deployment;
+        this.pipeline = pipeline;
+        this.stages = stages;
+        this.memory = memory;
         this.scheduler = scheduler;
-        this.chatTemplate = chatTemplate;
+        this.chatTemplate = ChatTemplates.forModel(model);
+    }
+
+    /**
+     * Serves {@code model} through a pipeline whose stages run elsewhere (a cluster). Takes ownership of
+     * {@code model}; {@code stages} is closed with this (it may be null).
+     */
+    public static ServedModel onPipeline(Model model, Pipeline pipeline, int contextCapacity, int maxRunning, int maxQueued, AutoCloseable stages) {
+        requireNonNull(model, "model is null");
+        int capacity = Math.min(contextCapacity, model.config().contextLength());
+        BatchScheduler scheduler = new BatchScheduler(pipeline, model.tokenizer(), capacity, maxRunning, maxQueued, LocalDeployment.PREFILL_CHUNK);
+        return new ServedModel(model, pipeline, stages, () -> MemoryReport.EMPTY, scheduler);
     }
 
     /**
@@ -40,7 +61,8 @@ public final class ServedModel implements AutoCloseable {
             int capacity = deployment.engine().contextCapacity();
             BatchScheduler scheduler = new BatchScheduler(deployment.engine().pipeline(), model.tokenizer(), capacity, maxRunning, maxQueued,
                     LocalDeployment.PREFILL_CHUNK);
-            return new ServedModel(model.modelId(), model, deployment, scheduler, ChatTemplates.forModel(model));
+            LocalDeployment local = deployment;
+            return new ServedModel(model, deployment.engine().pipeline(), deployment, local::memory, scheduler);
         } catch (RuntimeException e) {
             if (deployment != null) {
                 deployment.close();
@@ -70,14 +92,14 @@ public final class ServedModel implements AutoCloseable {
         return created;
     }
 
-    /** Which stage holds which layers, one line per stage. */
+    /** Which stage holds which layers, one line per stage (the current plan epoch on a cluster). */
     public String planDescription() {
-        return deployment.plan().describe();
+        return pipeline.plan().describe();
     }
 
-    /** What the backend holds for this model now: weights, KV caches, scratch. */
-    public dev.baremetalrt.spi.MemoryReport memory() {
-        return deployment.memory();
+    /** What this process holds for this model now: weights, KV caches, scratch (empty when the stages run on a cluster). */
+    public MemoryReport memory() {
+        return memory.get();
     }
 
     public int contextCapacity() {
@@ -87,7 +109,13 @@ public final class ServedModel implements AutoCloseable {
     @Override
     public void close() {
         scheduler.close();
-        deployment.close();
+        if (stages != null) {
+            try {
+                stages.close();
+            } catch (Exception e) {
+                throw new IllegalStateException("closing the stages of model " + id, e);
+            }
+        }
         model.close();
     }
 }

@@ -20,6 +20,9 @@ import dev.baremetalrt.core.engine.TokenSink;
 import dev.baremetalrt.core.model.Model;
 import dev.baremetalrt.core.model.Models;
 import dev.baremetalrt.core.sampling.SamplingParams;
+import dev.baremetalrt.server.BrtServer;
+import dev.baremetalrt.server.ServedModel;
+import dev.baremetalrt.server.ServerConfig;
 import dev.baremetalrt.spi.BackendOptions;
 import dev.baremetalrt.spi.DType;
 import dev.baremetalrt.spi.ShardPlan;
@@ -140,6 +143,56 @@ class ClusterProcessesTest {
             System.out.printf("recovery after SIGKILL of a stage node: longest gap between tokens %d ms%n", longestGap[0] / 1_000_000);
             // the target is 3 s on loopback; the assertion leaves room for a loaded CI machine
             assertTrue(longestGap[0] < 10_000_000_000L, "recovered within 10 s, not at the 30 s request timeout: " + longestGap[0] / 1_000_000 + " ms");
+        }
+    }
+
+    /**
+     * The HTTP API on a cluster member: four concurrent greedy streams; the node holding the last stage is
+     * SIGKILLed after 40 streamed tokens in all. Every stream completes with the text of an undisturbed one.
+     */
+    @Test
+    void servedStreamsSurviveAPeerKilledMidBurst() throws Exception {
+        Path file = SharedModels.file("stories260K/stories260K.gguf");
+        int[] ports = LoopbackPorts.free(3);
+        List<String> members = List.of("127.0.0.1:" + ports[0], "127.0.0.1:" + ports[1], "127.0.0.1:" + ports[2]);
+        String name = "brt-serve-" + ProcessHandle.current().pid();
+        Path[] logs = new Path[2];
+        for (int i = 0; i < 2; i++) {
+            logs[i] = dir.resolve("node" + i + ".log");
+            Process node = brt(logs[i], "node", "--model", file.toString(), "--threads", "1", "--join", String.join(",", members),
+                    "--cluster-port", Integer.toString(ports[i]), "--cluster-name", name);
+            awaitLine(logs[i], "joined cluster " + name, node);
+        }
+        try (ClusterNode member = ClusterNode.join(new ClusterOptions(name, "127.0.0.1", ports[2], members, false, Duration.ofSeconds(1), Duration.ofSeconds(5)));
+             BrtServer server = BrtServer.start(new ServerConfig("127.0.0.1", 0, List.of(), List.of(), ServerConfig.DEFAULT_MAX_BODY_BYTES), 1)) {
+            Model model = Models.open(file);
+            ServedModel served = ServedModel.onPipeline(model, ClusterJoinOptions.pipeline(member, model), 512, 8, 16, null);
+            server.add(served);
+            ShardPlan plan = ClusterPlans.awaitReady(member, model.modelId(), Duration.ofSeconds(90));
+            Process victim = nodeId(logs[0]).equals(plan.last().node()) ? processes.get(0) : processes.get(1);
+            StreamingChatClient http = new StreamingChatClient("http://127.0.0.1:" + server.port() + "/", null);
+            String request = "{\"model\": \"stories260K\", \"messages\": [{\"role\": \"user\", \"content\": \"Once upon a time\"}], "
+                    + "\"max_tokens\": 300, \"temperature\": 0, \"stream\": true}";
+            StreamingChatClient.Result undisturbed = http.stream(request, d -> {});
+            java.util.concurrent.atomic.AtomicInteger deltas = new java.util.concurrent.atomic.AtomicInteger();
+            List<java.util.concurrent.Future<StreamingChatClient.Result>> streams = new ArrayList<>();
+            try (var pool = java.util.concurrent.Executors.newFixedThreadPool(4)) {
+                for (int i = 0; i < 4; i++) {
+                    streams.add(pool.submit(() -> http.stream(request, d -> {
+                        if (deltas.incrementAndGet() == 40) {
+                            victim.destroyForcibly(); // SIGKILL
+                        }
+                    })));
+                }
+                for (var stream : streams) {
+                    StreamingChatClient.Result r = stream.get(120, TimeUnit.SECONDS);
+                    assertEquals(undisturbed.text(), r.text(), "a stream across the kill ends as an undisturbed one");
+                    assertEquals(undisturbed.finishReason(), r.finishReason());
+                }
+            }
+            assertTrue(!victim.isAlive(), "the node was killed during the burst");
+            assertTrue(ClusterPlans.awaitReady(member, model.modelId(), Duration.ofSeconds(30)).epoch() > plan.epoch(), "the cluster re-planned the model");
+            served.close();
         }
     }
 
