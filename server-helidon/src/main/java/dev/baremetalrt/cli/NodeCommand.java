@@ -43,7 +43,7 @@ final class NodeCommand implements Callable<Integer> {
         ModelOptions backendOptions = new ModelOptions();
         backendOptions.backend = backend;
         var provider = backendOptions.provider();
-        long offered = memory != null ? SynthCommand.parseSize(memory) : Runtime.getRuntime().maxMemory() + modelBytes();
+        long offered = memory != null ? SynthCommand.parseSize("--memory", memory) : Runtime.getRuntime().maxMemory() + modelBytes();
         ClusterNode node = ClusterNode.join(cluster.toOptions());
         NodeAgent agent = new NodeAgent(node, provider, BackendOptions.withThreads(threads), offered, models, context);
         CountDownLatch stopped = new CountDownLatch(1);

@@ -58,7 +58,7 @@ final class SynthCommand implements Callable<Integer> {
                 SyntheticModelGenerator.write(s, t, seed, out);
             }
             case "hf" -> SyntheticHfModelGenerator.write(s, t, seed, out,
-                    maxShardSize == null ? SyntheticHfModelGenerator.DEFAULT_MAX_SHARD_BYTES : parseSize(maxShardSize));
+                    maxShardSize == null ? SyntheticHfModelGenerator.DEFAULT_MAX_SHARD_BYTES : parseSize("--max-shard-size", maxShardSize));
             default -> throw new IllegalArgumentException("unknown --format '%s' (gguf or hf)".formatted(format));
         }
         spec.commandLine().getErr().printf("wrote %s: %s, %d layers, %s, %.2f GB, %.1f M parameters, in %.1f s%n", out, s.name(), s.layers(), t,
@@ -67,10 +67,10 @@ final class SynthCommand implements Callable<Integer> {
     }
 
     /** "5GB", "500MB", "64KB" or a byte count; decimal units, as transformers' max_shard_size. */
-    static long parseSize(String text) {
+    static long parseSize(String option, String text) {
         java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?i)\\s*(\\d+)\\s*(B|KB|MB|GB)?\\s*").matcher(text);
         if (!m.matches()) {
-            throw new IllegalArgumentException("--max-shard-size '%s' is not a size like 2GB, 500MB or 1000000".formatted(text));
+            throw new IllegalArgumentException("%s '%s' is not a size like 2GB, 500MB or 1000000".formatted(option, text));
         }
         long unit = switch (m.group(2) == null ? "B" : m.group(2).toUpperCase(java.util.Locale.ROOT)) {
             case "KB" -> 1_000L;
@@ -80,7 +80,7 @@ final class SynthCommand implements Callable<Integer> {
         };
         long size = Math.multiplyExact(Long.parseLong(m.group(1)), unit);
         if (size <= 0) {
-            throw new IllegalArgumentException("--max-shard-size must be positive");
+            throw new IllegalArgumentException(option + " must be positive");
         }
         return size;
     }

@@ -238,4 +238,23 @@ class BrtCommandTest {
             assertTrue(r.out().contains("Usage: brt " + command), r.out());
         }
     }
+
+    @Test
+    void planSplitsA70bShapeOverUnevenNodesAndNamesTheShortfall() {
+        Cli ok = Cli.run("plan", "--shape", "llama-70b", "--type", "Q4_0", "--nodes", "24GB,24GB,16GB,8GB");
+        assertEquals(0, ok.exitCode(), ok.err());
+        List<String> stages = ok.out().lines().filter(l -> l.trim().startsWith("stage ")).toList();
+        assertEquals(4, stages.size(), ok.out());
+        assertTrue(stages.getFirst().contains("layers [0, ") && stages.getFirst().contains("+embedding"), ok.out());
+        assertTrue(stages.getLast().contains(", 80)") && stages.getLast().contains("+head"), ok.out());
+        Cli tooSmall = Cli.run("plan", "--shape", "llama-70b", "--type", "F16", "--nodes", "24GB,24GB,16GB,8GB");
+        assertEquals(1, tooSmall.exitCode());
+        assertTrue(tooSmall.err().contains("do not fit") && tooSmall.err().contains("room for"), tooSmall.err());
+        Cli file = Cli.run("plan", "--model", SharedModels.file("stories260K/stories260K.gguf").toString(), "--nodes", "1GB,1GB,1GB");
+        assertEquals(0, file.exitCode(), file.err());
+        assertEquals(3, file.out().lines().filter(l -> l.trim().startsWith("stage ")).count(), file.out());
+        Cli neither = Cli.run("plan", "--nodes", "1GB");
+        assertEquals(1, neither.exitCode());
+        assertTrue(neither.err().contains("give --model PATH or --shape NAME"), neither.err());
+    }
 }

@@ -94,12 +94,15 @@ class ClusterProcessesTest {
     }
 
     /**
-     * SIGKILL the node that holds the last stage after 100 tokens of a 400-token greedy stream: the cluster
-     * re-plans onto the surviving node, the pipeline replays the session there, and the stream ends with the
-     * ids of an undisturbed single-process run. The longest gap between two tokens is the recovery time.
+     * SIGKILL (a crash) or SIGSTOP (a hang) the node that holds the last stage after 100 tokens of a 400-token
+     * greedy stream: the cluster re-plans onto the surviving node, the pipeline replays the session there,
+     * and the stream ends with the ids of an undisturbed single-process run. The longest gap between two
+     * tokens is the recovery time: detection (a crash drops its connections at once; a hang is noticed
+     * after the 5 s member timeout) plus re-planning, loading and replay.
      */
-    @Test
-    void killingAStageNodeMidStreamLeavesTheIdsUnchanged() throws Exception {
+    @org.junit.jupiter.params.ParameterizedTest(name = "{0} of a stage node mid-stream leaves the ids unchanged")
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"KILL", "STOP"})
+    void losingAStageNodeMidStreamLeavesTheIdsUnchanged(String signal) throws Exception {
         Path file = SharedModels.file("stories260K/stories260K.gguf");
         int[] ports = LoopbackPorts.free(3);
         List<String> members = List.of("127.0.0.1:" + ports[0], "127.0.0.1:" + ports[1], "127.0.0.1:" + ports[2]);
@@ -134,15 +137,36 @@ class ClusterProcessesTest {
                     longestGap[0] = Math.max(longestGap[0], now - last[0]);
                     last[0] = now;
                     if (++count[0] == 100) {
-                        victim.destroyForcibly(); // SIGKILL
+                        signal(victim, signal);
                     }
                 }
             }).tokens();
             assertArrayEquals(expected, got, "the stream continues with the undisturbed ids");
             assertTrue(pipeline.plan().epoch() > plan.epoch(), "a new plan epoch took over");
-            System.out.printf("recovery after SIGKILL of a stage node: longest gap between tokens %d ms%n", longestGap[0] / 1_000_000);
-            // the target is 3 s on loopback; the assertion leaves room for a loaded CI machine
-            assertTrue(longestGap[0] < 10_000_000_000L, "recovered within 10 s, not at the 30 s request timeout: " + longestGap[0] / 1_000_000 + " ms");
+            System.out.printf("recovery after SIG%s of a stage node: longest gap between tokens %d ms%n", signal, longestGap[0] / 1_000_000);
+            // targets: 3 s for a crash on loopback, the member timeout plus that for a hang; room left for a loaded CI machine
+            long allowed = signal.equals("KILL") ? 10_000_000_000L : 20_000_000_000L;
+            assertTrue(longestGap[0] < allowed, "recovered in time, not at the 30 s request timeout: " + longestGap[0] / 1_000_000 + " ms");
+        } finally {
+            for (Process p : processes) {
+                if (p.isAlive()) {
+                    signal(p, "CONT"); // a stopped process cannot handle the SIGTERM of the clean-up
+                }
+            }
+        }
+    }
+
+    private static void signal(Process p, String signal) {
+        if (signal.equals("KILL")) {
+            p.destroyForcibly();
+            return;
+        }
+        try {
+            new ProcessBuilder("kill", "-" + signal, Long.toString(p.pid())).inheritIO().start().waitFor();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
