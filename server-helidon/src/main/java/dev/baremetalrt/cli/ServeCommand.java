@@ -1,6 +1,7 @@
 package dev.baremetalrt.cli;
 
 import dev.baremetalrt.cluster.ClusterNode;
+import dev.baremetalrt.cluster.ClusterStatus;
 import dev.baremetalrt.core.model.Model;
 import dev.baremetalrt.server.BrtServer;
 import dev.baremetalrt.server.ServedModel;
@@ -115,6 +116,9 @@ final class ServeCommand implements Callable<Integer> {
         ServerConfig config = new ServerConfig(bind, port, keys, corsOrigins, ServerConfig.DEFAULT_MAX_BODY_BYTES);
         try (ClusterNode node = useCluster ? ClusterNode.join(cluster.toOptions()) : null;
              BrtServer server = BrtServer.start(config, models.size())) {
+            if (node != null) {
+                server.cluster(() -> ClusterStatus.snapshot(node).encode());
+            }
             String url = "http://%s:%d/".formatted(bind.contains(":") ? "[" + bind + "]" : bind, server.port());
             err.printf("listening on %s (loading %d model(s))%n", url, models.size());
             for (String path : models) {

@@ -35,6 +35,7 @@ import java.util.logging.Logger;
 public final class BrtServer implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(BrtServer.class.getName());
 
+    private volatile java.util.function.Supplier<String> clusterStatus;
     private final ServerConfig config;
     private final Map<String, ServedModel> models = new ConcurrentHashMap<>();
     private final ServerMetrics metrics = new ServerMetrics();
@@ -72,6 +73,11 @@ public final class BrtServer implements AutoCloseable {
         return server.port();
     }
 
+    /** Makes {@code GET /v1/cluster} answer with {@code statusJson} (this server runs on a cluster member). */
+    public void cluster(java.util.function.Supplier<String> statusJson) {
+        this.clusterStatus = statusJson;
+    }
+
     public boolean ready() {
         return models.size() >= expectedModels;
     }
@@ -92,6 +98,14 @@ public final class BrtServer implements AutoCloseable {
                 throw new ApiError(404, "invalid_request_error", "The model '%s' does not exist".formatted(id), "model", "model_not_found");
             }
             json(res, modelJson(m));
+        }));
+        r.get("/v1/cluster", (req, res) -> handle("cluster", res, () -> {
+            java.util.function.Supplier<String> status = clusterStatus;
+            if (status == null) {
+                throw new ApiError(404, "invalid_request_error", "this server is not part of a cluster (start it with 'brt serve --cluster')", null, "not_clustered");
+            }
+            res.header("Content-Type", "application/json");
+            res.send(status.get());
         }));
         r.post("/v1/chat/completions", (req, res) -> handle("chat_completions", res, () -> completions.chat(body(req), res)));
         r.post("/v1/completions", (req, res) -> handle("completions", res, () -> completions.completion(body(req), res)));

@@ -9,6 +9,7 @@ import dev.baremetalrt.cluster.ClusterNode;
 import dev.baremetalrt.cluster.ClusterOptions;
 import dev.baremetalrt.cluster.ClusterPlanSource;
 import dev.baremetalrt.cluster.ClusterPlans;
+import dev.baremetalrt.cluster.ClusterStatus;
 import dev.baremetalrt.cluster.EventBusTransport;
 import dev.baremetalrt.conformance.LoopbackPorts;
 import dev.baremetalrt.conformance.SharedModels;
@@ -156,6 +157,21 @@ class ClusterProcessesTest {
         }
     }
 
+    /** {@code brt cluster status} until both stages of stories260K show as ready. */
+    private static Cli awaitStatus(String join, int port, String name) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        Cli status;
+        do {
+            status = Cli.run("cluster", "status", "--join", join, "--cluster-port", Integer.toString(port), "--cluster-name", name);
+            assertEquals(0, status.exitCode(), status.err());
+            if (status.out().contains("model stories260K, plan epoch") && !status.out().contains("loading")) {
+                return status;
+            }
+            Thread.sleep(500);
+        } while (System.nanoTime() < deadline);
+        throw new AssertionError("stories260K never showed ready:\n" + status.out());
+    }
+
     private static void signal(Process p, String signal) {
         if (signal.equals("KILL")) {
             p.destroyForcibly();
@@ -192,7 +208,15 @@ class ClusterProcessesTest {
             Model model = Models.open(file);
             ServedModel served = ServedModel.onPipeline(model, ClusterJoinOptions.pipeline(member, model), 512, 8, 16, null);
             server.add(served);
+            server.cluster(() -> ClusterStatus.snapshot(member).encode());
             ShardPlan plan = ClusterPlans.awaitReady(member, model.modelId(), Duration.ofSeconds(90));
+            var status = new io.vertx.core.json.JsonObject(java.net.http.HttpClient.newHttpClient().send(
+                    java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + server.port() + "/v1/cluster")).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString()).body());
+            assertEquals(3, status.getJsonArray("members").size(), status.encodePrettily());
+            var stages = status.getJsonArray("plans").getJsonObject(0).getJsonArray("stages");
+            assertEquals(2, stages.size());
+            assertTrue(stages.stream().allMatch(o -> ((io.vertx.core.json.JsonObject) o).getBoolean("ready")), "GET /v1/cluster shows both stages ready");
             Process victim = nodeId(logs[0]).equals(plan.last().node()) ? processes.get(0) : processes.get(1);
             StreamingChatClient http = new StreamingChatClient("http://127.0.0.1:" + server.port() + "/", null);
             String request = "{\"model\": \"stories260K\", \"messages\": [{\"role\": \"user\", \"content\": \"Once upon a time\"}], "
@@ -231,6 +255,8 @@ class ClusterProcessesTest {
             Process node = brt(log, "node", "--model", model, "--threads", "1", "--join", join, "--cluster-port", Integer.toString(ports[i]), "--cluster-name", name);
             awaitLine(log, "joined cluster " + name, node);
         }
+        Cli status = awaitStatus(join, LoopbackPorts.free(), name);
+        assertTrue(status.out().contains("3 member(s)") && status.out().contains("(plans)"), status.out());
         Path log = dir.resolve("generate.log");
         Process generate = brt(log, "generate", "--cluster", "--join", join, "--cluster-port", Integer.toString(ports[2]), "--cluster-name", name,
                 "--model", model, "--temperature", "0", "--max-tokens", "200", "--print-ids");

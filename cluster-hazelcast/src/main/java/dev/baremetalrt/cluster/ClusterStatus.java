@@ -1,0 +1,40 @@
+package dev.baremetalrt.cluster;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A snapshot of the cluster for {@code GET /v1/cluster} and {@code brt cluster status}: the members
+ * (oldest first, the first one plans) with their inventories, and each model's published plan with its
+ * epoch, the readiness of every stage and the nodes refused and why.
+ */
+public final class ClusterStatus {
+    private ClusterStatus() {}
+
+    public static JsonObject snapshot(ClusterNode node) {
+        List<String> members = node.members();
+        Map<String, String> inventories = node.map(NodeAgent.INVENTORY);
+        Map<String, String> ready = node.map(NodeAgent.READY);
+        JsonArray memberList = new JsonArray();
+        for (int i = 0; i < members.size(); i++) {
+            String id = members.get(i);
+            String inventory = inventories.get(id);
+            memberList.add(new JsonObject().put("nodeId", id).put("coordinator", i == 0).put("self", id.equals(node.nodeId()))
+                    .put("inventory", inventory == null ? null : new JsonObject(inventory)));
+        }
+        JsonArray plans = new JsonArray();
+        for (String json : node.map(NodeAgent.PLANS).values()) {
+            JsonObject plan = new JsonObject(json);
+            if (plan.containsKey("stages")) {
+                for (Object o : plan.getJsonArray("stages")) {
+                    JsonObject stage = (JsonObject) o;
+                    stage.put("ready", ready.containsKey(NodeAgent.readyKey(plan.getString("modelId"), plan.getLong("epoch"), stage.getInteger("index"))));
+                }
+            }
+            plans.add(plan);
+        }
+        return new JsonObject().put("cluster", node.clusterName()).put("self", node.nodeId()).put("members", memberList).put("plans", plans);
+    }
+}

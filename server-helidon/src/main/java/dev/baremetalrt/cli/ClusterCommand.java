@@ -1,0 +1,84 @@
+package dev.baremetalrt.cli;
+
+import dev.baremetalrt.cluster.ClusterNode;
+import dev.baremetalrt.cluster.ClusterStatus;
+import io.vertx.core.json.JsonObject;
+import java.io.PrintWriter;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code brt cluster status}: join briefly and print the members, their offers and the plans. */
+@Command(name = "cluster", mixinStandardHelpOptions = true, subcommands = ClusterCommand.Status.class,
+        description = "Look at a cluster (see 'brt node').")
+final class ClusterCommand implements Runnable {
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    @Command(name = "status", mixinStandardHelpOptions = true,
+            description = "Join the cluster as a member that holds nothing, print its members (oldest first: the first plans), what each offers, and each model's plan with epoch and stage readiness, then leave.")
+    static final class Status implements Callable<Integer> {
+        @Mixin
+        ClusterJoinOptions cluster;
+
+        @Option(names = "--json", description = "Print the JSON of GET /v1/cluster instead.")
+        boolean json;
+
+        @picocli.CommandLine.Spec
+        picocli.CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() throws InterruptedException {
+            try (ClusterNode node = ClusterNode.join(cluster.toOptions())) {
+                Thread.sleep(500); // let the maps settle after joining
+                JsonObject status = ClusterStatus.snapshot(node);
+                PrintWriter out = spec.commandLine().getOut();
+                if (json) {
+                    out.println(status.encodePrettily());
+                } else {
+                    print(status, out);
+                }
+                out.flush();
+            }
+            return 0;
+        }
+
+        static void print(JsonObject status, PrintWriter out) {
+            out.printf("cluster %s: %d member(s)%n", status.getString("cluster"), status.getJsonArray("members").size());
+            for (Object o : status.getJsonArray("members")) {
+                JsonObject m = (JsonObject) o;
+                JsonObject inv = m.getJsonObject("inventory");
+                String role = m.getBoolean("coordinator") ? " (plans)" : m.getBoolean("self") ? " (this status query)" : "";
+                if (inv == null) {
+                    out.printf("  %s%s: offers nothing%n", m.getString("nodeId"), role);
+                    continue;
+                }
+                out.printf("  %s%s: %s, %.1f GiB offered%n", m.getString("nodeId"), role, inv.getString("backend"), inv.getLong("freeMemoryBytes") / (double) (1L << 30));
+                for (Object mo : inv.getJsonArray("models")) {
+                    JsonObject model = (JsonObject) mo;
+                    out.printf("      %s (%s, checksum %s…)%n", model.getString("modelId"), model.getString("path"), model.getString("checksum").substring(0, 12));
+                }
+            }
+            for (Object o : status.getJsonArray("plans")) {
+                JsonObject plan = (JsonObject) o;
+                if (!plan.containsKey("stages")) {
+                    out.printf("model %s: cannot run: %s%n", plan.getString("modelId"), plan.getString("error"));
+                    continue;
+                }
+                out.printf("model %s, plan epoch %d:%n", plan.getString("modelId"), plan.getLong("epoch"));
+                for (Object so : plan.getJsonArray("stages")) {
+                    JsonObject s = (JsonObject) so;
+                    out.printf("  stage %d on %s: layers [%d, %d)%s%s, %s%n", s.getInteger("index"), s.getString("node"), s.getInteger("start"), s.getInteger("end"),
+                            s.getBoolean("embedding") ? " +embedding" : "", s.getBoolean("head") ? " +head" : "", s.getBoolean("ready") ? "ready" : "loading");
+                }
+                plan.getJsonObject("refused", new JsonObject()).forEach(e -> out.printf("  refused %s: %s%n", e.getKey(), e.getValue()));
+            }
+        }
+    }
+}
