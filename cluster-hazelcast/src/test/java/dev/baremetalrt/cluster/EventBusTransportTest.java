@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.baremetalrt.backend.cpu.CpuBackendProvider;
-import dev.baremetalrt.conformance.LoopbackPorts;
+
 import dev.baremetalrt.conformance.SharedModels;
 import dev.baremetalrt.conformance.StoriesReference;
 import dev.baremetalrt.core.engine.CapacityShardPlanner;

@@ -1,5 +1,7 @@
 package dev.baremetalrt.cli;
 
+import dev.baremetalrt.cluster.ClusterNode;
+import dev.baremetalrt.cluster.ClusterStatus;
 import dev.baremetalrt.core.model.Model;
 import dev.baremetalrt.server.BrtServer;
 import dev.baremetalrt.server.ServedModel;
@@ -16,13 +18,15 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
- * {@code brt demo}: the main job on an embedded default, from a fresh clone. It starts the server on the
- * demo model, streams one chat completion through the HTTP API, as any OpenAI client would, and keeps
- * serving the chat page until Ctrl-C.
+ * {@code brt demo}: the main job on an embedded default, from a fresh clone. It starts two cluster nodes
+ * as separate processes on this machine, which split the demo model between them, serves it on the HTTP
+ * API from this process (a cluster member that holds no layers), streams one chat completion through that
+ * API, as any OpenAI client would, and keeps serving the chat page until Ctrl-C. {@code --nodes 0} runs
+ * the stages in this process instead.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
-        description = {"Serve a model split across in-process stages on the OpenAI-compatible API, stream one chat completion",
-                "through it and keep serving the chat page until Ctrl-C.",
+        description = {"Start cluster nodes on this machine (separate processes) that split a model between them, serve it on the",
+                "OpenAI-compatible API, stream one chat completion through it and keep serving the chat page until Ctrl-C.",
                 "Without --model, generates a small random-weight model once (under BRT_HOME, default ~/.baremetalrt)."})
 final class DemoCommand implements Callable<Integer> {
     @Mixin
@@ -34,7 +38,11 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--max-tokens", description = "Tokens to generate (default: ${DEFAULT-VALUE}).", defaultValue = "64")
     int maxTokens;
 
-    @Option(names = "--stages", description = "In-process stages (default: ${DEFAULT-VALUE}).", defaultValue = "2")
+    @Option(names = "--nodes", description = "Cluster nodes to start on this machine, each a separate process holding part of the model; "
+            + "0 runs --stages in this process instead (default: ${DEFAULT-VALUE}).", defaultValue = "2")
+    int nodes;
+
+    @Option(names = "--stages", description = "In-process stages with --nodes 0 (default: ${DEFAULT-VALUE}).", defaultValue = "2")
     int stages;
 
     @Option(names = "--backend", description = "Backend id (default: ${DEFAULT-VALUE}).", defaultValue = "cpu")
@@ -60,15 +68,51 @@ final class DemoCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         boolean synthetic = modelChoice.synthetic();
         Path path = modelChoice.path(err);
+        if (nodes < 0) {
+            throw new IllegalArgumentException("--nodes must be 0 or more, got " + nodes);
+        }
+        if (nodes > 0) {
+            int cores = Runtime.getRuntime().availableProcessors();
+            int perNode = threads > 0 ? threads : Math.max(1, cores / nodes);
+            Path logs = dev.baremetalrt.spi.Settings.home().resolve("demo-logs");
+            err.printf("starting %d cluster node(s) on this machine (logs in %s)...%n", nodes, logs);
+            err.flush();
+            try (LocalCluster cluster = LocalCluster.start(path, nodes, perNode, logs);
+                 ClusterNode member = ClusterNode.join(cluster.memberOptions());
+                 BrtServer server = startServer(err)) {
+                Model m = ModelOptions.open(path);
+                ServedModel served = ServedModel.onPipeline(m, ClusterJoinOptions.pipeline(member, m), 4096, 8, 64, null);
+                server.add(served);
+                server.cluster(() -> ClusterStatus.snapshot(member).encode());
+                StringBuilder plan = new StringBuilder();
+                for (String line : served.planDescription().split("\n")) {
+                    plan.append(line);
+                    for (String node : member.members()) {
+                        if (line.contains(node)) {
+                            plan.append("   <- process ").append(cluster.pid(node));
+                        }
+                    }
+                    plan.append('\n');
+                }
+                return serve(server, served, m, plan.toString().stripTrailing(), synthetic, err);
+            }
+        }
         ModelOptions options = new ModelOptions();
         options.backend = backend;
         try (BrtServer server = startServer(err)) {
             Model m = ModelOptions.open(path);
             ServedModel served = ServedModel.load(m, options.provider(), BackendOptions.withThreads(threads), stages, 4096, 8, 64);
             server.add(served);
+            return serve(server, served, m, served.planDescription(), synthetic, err);
+        }
+    }
+
+    /** Streams the sample completion, then serves until Ctrl-C (or returns with --once). */
+    private int serve(BrtServer server, ServedModel served, Model m, String plan, boolean synthetic, PrintWriter err) throws Exception {
+        {
             String url = "http://127.0.0.1:%d/".formatted(server.port());
             err.printf("BareMetalRT demo: %s (%s, %s)%n", m.modelId(), m.config().summary(), m.dominantType());
-            err.println(served.planDescription());
+            err.println(plan);
             err.printf("serving the OpenAI-compatible API at %sv1%n", url);
             if (synthetic) {
                 err.println("(random weights: the words are nonsense; run 'brt demo --model FILE.gguf' for a real model)");

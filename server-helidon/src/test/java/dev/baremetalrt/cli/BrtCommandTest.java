@@ -145,6 +145,7 @@ class BrtCommandTest {
         assertEquals(0, demo.exitCode(), demo.err());
         assertTrue(demo.err().contains("POST http://127.0.0.1:") && demo.err().contains("/v1/chat/completions"), demo.err());
         assertTrue(demo.err().contains("40 tokens, first after") && demo.err().contains("finish_reason: length"), demo.err());
+        assertEquals(2, demo.err().lines().filter(l -> l.contains("<- process ")).count(), "two stages, each in a node process: " + demo.err());
         Cli generate = Cli.run("generate", "--model", model, "--chat", "--prompt", "Tell me a story", "--max-tokens", "40", "--temperature", "0", "--stages", "2");
         assertEquals(0, generate.exitCode(), generate.err());
         assertFalse(demo.out().isBlank());

@@ -11,7 +11,8 @@ import dev.baremetalrt.cluster.ClusterPlanSource;
 import dev.baremetalrt.cluster.ClusterPlans;
 import dev.baremetalrt.cluster.ClusterStatus;
 import dev.baremetalrt.cluster.EventBusTransport;
-import dev.baremetalrt.conformance.LoopbackPorts;
+import dev.baremetalrt.cluster.LoopbackPorts;
+
 import dev.baremetalrt.conformance.SharedModels;
 import dev.baremetalrt.core.engine.GenerationRequest;
 import dev.baremetalrt.core.engine.InferenceEngine;

@@ -1,4 +1,4 @@
-package dev.baremetalrt.conformance;
+package dev.baremetalrt.cluster;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -6,7 +6,7 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.util.concurrent.ThreadLocalRandom;
 
-/** Ports for multi-member tests on loopback. */
+/** Free ports for members on loopback: the demo's local nodes and the multi-member tests. */
 public final class LoopbackPorts {
     private LoopbackPorts() {}
 
