@@ -26,7 +26,7 @@ final class LocalCluster implements AutoCloseable {
     private final List<String> members;
     private final int clientPort;
     private final List<Process> processes = new ArrayList<>();
-    private final Map<String, Long> pidByNode = new LinkedHashMap<>();
+    private final Map<String, Process> processByNode = new LinkedHashMap<>();
 
     private LocalCluster(String name, List<String> members, int clientPort) {
         this.name = name;
@@ -36,12 +36,17 @@ final class LocalCluster implements AutoCloseable {
 
     /** Starts {@code count} node processes offering {@code model}; returns once each has joined. Logs go to {@code logDir}. */
     static LocalCluster start(Path model, int count, int threadsPerNode, Path logDir) throws IOException, InterruptedException {
-        int[] ports = LoopbackPorts.free(count + 1);
+        return start(model, count, threadsPerNode, logDir, 1);
+    }
+
+    /** As {@link #start(Path, int, int, Path)}, with {@code extraMembers} more ports in the join list (the last is {@link #memberOptions}'). */
+    static LocalCluster start(Path model, int count, int threadsPerNode, Path logDir, int extraMembers) throws IOException, InterruptedException {
+        int[] ports = LoopbackPorts.free(count + extraMembers);
         List<String> members = new ArrayList<>();
         for (int p : ports) {
             members.add("127.0.0.1:" + p);
         }
-        LocalCluster cluster = new LocalCluster("brt-demo-" + ProcessHandle.current().pid(), members, ports[count]);
+        LocalCluster cluster = new LocalCluster("brt-local-%d-%d".formatted(ProcessHandle.current().pid(), ports[0]), members, ports[ports.length - 1]);
         Files.createDirectories(logDir);
         try {
             List<Path> logs = new ArrayList<>();
@@ -75,7 +80,7 @@ final class LocalCluster implements AutoCloseable {
             if (Files.exists(log)) {
                 for (String line : Files.readAllLines(log)) {
                     if (line.startsWith("node ") && line.contains(" joined cluster ")) {
-                        pidByNode.put(line.split(" ")[1], p.pid());
+                        processByNode.put(line.split(" ")[1], p);
                         return;
                     }
                 }
@@ -88,14 +93,38 @@ final class LocalCluster implements AutoCloseable {
         throw new BrtException("a demo node did not join within %s; see %s".formatted(JOIN_TIMEOUT, log));
     }
 
-    /** How this process joins the nodes' cluster as a member that holds nothing. */
+    /** The ports in the join list after the nodes' own, for more members. */
+    List<Integer> extraPorts() {
+        return members.subList(processes.size(), members.size()).stream().map(m -> Integer.parseInt(m.substring(m.lastIndexOf(':') + 1))).toList();
+    }
+
+    /** How this process joins the nodes' cluster as a member that holds nothing (on the last extra port). */
     ClusterOptions memberOptions() {
         return new ClusterOptions(name, "127.0.0.1", clientPort, members, false, Duration.ofSeconds(1), Duration.ofSeconds(5));
     }
 
-    /** The process id of a node, for the plan printout. */
+    /** The process id of a node, for the plan printout (-1 for a node this did not start). */
     long pid(String nodeId) {
-        return pidByNode.getOrDefault(nodeId, -1L);
+        Process p = processByNode.get(nodeId);
+        return p == null ? -1 : p.pid();
+    }
+
+    /** The process of a node this started (tests stop or kill it). */
+    Process process(String nodeId) {
+        Process p = processByNode.get(nodeId);
+        if (p == null) {
+            throw new IllegalArgumentException("node " + nodeId + " was not started here");
+        }
+        return p;
+    }
+
+    /** The {@code --join} list of the nodes and a free port for one more member. */
+    String joinList() {
+        return String.join(",", members);
+    }
+
+    String clusterName() {
+        return name;
     }
 
     @Override

@@ -6,12 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.baremetalrt.backend.cpu.CpuBackendProvider;
 import dev.baremetalrt.cluster.ClusterNode;
-import dev.baremetalrt.cluster.ClusterOptions;
 import dev.baremetalrt.cluster.ClusterPlanSource;
 import dev.baremetalrt.cluster.ClusterPlans;
 import dev.baremetalrt.cluster.ClusterStatus;
 import dev.baremetalrt.cluster.EventBusTransport;
-import dev.baremetalrt.cluster.LoopbackPorts;
 
 import dev.baremetalrt.conformance.SharedModels;
 import dev.baremetalrt.core.engine.GenerationRequest;
@@ -76,24 +74,7 @@ class ClusterProcessesTest {
         return p;
     }
 
-    private static void awaitLine(Path log, String text, Process p) throws IOException, InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-        while (System.nanoTime() < deadline) {
-            if (Files.exists(log) && Files.readString(log).contains(text)) {
-                return;
-            }
-            if (!p.isAlive()) {
-                throw new AssertionError("process exited with %d before printing '%s':%n%s".formatted(p.exitValue(), text, Files.readString(log)));
-            }
-            Thread.sleep(100);
-        }
-        throw new AssertionError("no '%s' within 90 s:%n%s".formatted(text, Files.readString(log)));
-    }
 
-    /** The node id a {@code brt node} process printed when it joined. */
-    private static String nodeId(Path log) throws IOException {
-        return Files.readString(log).lines().filter(l -> l.startsWith("node ") && l.contains(" joined cluster ")).findFirst().orElseThrow().split(" ")[1];
-    }
 
     /**
      * SIGKILL (a crash) or SIGSTOP (a hang) the node that holds the last stage after 100 tokens of a 400-token
@@ -106,23 +87,14 @@ class ClusterProcessesTest {
     @org.junit.jupiter.params.provider.ValueSource(strings = {"KILL", "STOP"})
     void losingAStageNodeMidStreamLeavesTheIdsUnchanged(String signal) throws Exception {
         Path file = SharedModels.file("stories260K/stories260K.gguf");
-        int[] ports = LoopbackPorts.free(3);
-        List<String> members = List.of("127.0.0.1:" + ports[0], "127.0.0.1:" + ports[1], "127.0.0.1:" + ports[2]);
-        String name = "brt-kill-" + ProcessHandle.current().pid();
-        Path[] logs = new Path[2];
-        for (int i = 0; i < 2; i++) {
-            logs[i] = dir.resolve("node" + i + ".log");
-            Process node = brt(logs[i], "node", "--model", file.toString(), "--threads", "1", "--join", String.join(",", members),
-                    "--cluster-port", Integer.toString(ports[i]), "--cluster-name", name);
-            awaitLine(logs[i], "joined cluster " + name, node);
-        }
-        try (Model model = Models.open(file);
+        try (LocalCluster nodes = LocalCluster.start(file, 2, 1, dir);
+             Model model = Models.open(file);
              LocalDeployment alone = LocalDeployment.load(model, new CpuBackendProvider(), BackendOptions.withThreads(1), 1, 512);
-             ClusterNode client = ClusterNode.join(new ClusterOptions(name, "127.0.0.1", ports[2], members, false, Duration.ofSeconds(1), Duration.ofSeconds(5)))) {
+             ClusterNode client = ClusterNode.join(nodes.memberOptions())) {
             int[] expected = alone.engine().generate(new GenerationRequest(new int[] {1}, 400, SamplingParams.greedy()), TokenSink.discard()).tokens();
             ShardPlan plan = ClusterPlans.awaitReady(client, model.modelId(), Duration.ofSeconds(90));
             assertEquals(2, plan.stages().size());
-            Process victim = nodeId(logs[0]).equals(plan.last().node()) ? processes.get(0) : processes.get(1);
+            Process victim = nodes.process(plan.last().node());
             Pipeline pipeline = new Pipeline(plan, new EventBusTransport(client, Duration.ofSeconds(30), DType.F32), Duration.ofSeconds(30),
                     new ClusterPlanSource(client, model.modelId()));
             InferenceEngine engine = new InferenceEngine(pipeline, model.tokenizer(), 512, 512);
@@ -149,12 +121,7 @@ class ClusterProcessesTest {
             // targets: 3 s for a crash on loopback, the member timeout plus that for a hang; room left for a loaded CI machine
             long allowed = signal.equals("KILL") ? 10_000_000_000L : 20_000_000_000L;
             assertTrue(longestGap[0] < allowed, "recovered in time, not at the 30 s request timeout: " + longestGap[0] / 1_000_000 + " ms");
-        } finally {
-            for (Process p : processes) {
-                if (p.isAlive()) {
-                    signal(p, "CONT"); // a stopped process cannot handle the SIGTERM of the clean-up
-                }
-            }
+            signal(victim, "CONT"); // a stopped process cannot handle the SIGTERM of the clean-up
         }
     }
 
@@ -194,17 +161,8 @@ class ClusterProcessesTest {
     @Test
     void servedStreamsSurviveAPeerKilledMidBurst() throws Exception {
         Path file = SharedModels.file("stories260K/stories260K.gguf");
-        int[] ports = LoopbackPorts.free(3);
-        List<String> members = List.of("127.0.0.1:" + ports[0], "127.0.0.1:" + ports[1], "127.0.0.1:" + ports[2]);
-        String name = "brt-serve-" + ProcessHandle.current().pid();
-        Path[] logs = new Path[2];
-        for (int i = 0; i < 2; i++) {
-            logs[i] = dir.resolve("node" + i + ".log");
-            Process node = brt(logs[i], "node", "--model", file.toString(), "--threads", "1", "--join", String.join(",", members),
-                    "--cluster-port", Integer.toString(ports[i]), "--cluster-name", name);
-            awaitLine(logs[i], "joined cluster " + name, node);
-        }
-        try (ClusterNode member = ClusterNode.join(new ClusterOptions(name, "127.0.0.1", ports[2], members, false, Duration.ofSeconds(1), Duration.ofSeconds(5)));
+        try (LocalCluster nodes = LocalCluster.start(file, 2, 1, dir);
+             ClusterNode member = ClusterNode.join(nodes.memberOptions());
              BrtServer server = BrtServer.start(new ServerConfig("127.0.0.1", 0, List.of(), List.of(), ServerConfig.DEFAULT_MAX_BODY_BYTES), 1)) {
             Model model = Models.open(file);
             ServedModel served = ServedModel.onPipeline(model, ClusterJoinOptions.pipeline(member, model), 512, 8, 16, null);
@@ -218,7 +176,7 @@ class ClusterProcessesTest {
             var stages = status.getJsonArray("plans").getJsonObject(0).getJsonArray("stages");
             assertEquals(2, stages.size());
             assertTrue(stages.stream().allMatch(o -> ((io.vertx.core.json.JsonObject) o).getBoolean("ready")), "GET /v1/cluster shows both stages ready");
-            Process victim = nodeId(logs[0]).equals(plan.last().node()) ? processes.get(0) : processes.get(1);
+            Process victim = nodes.process(plan.last().node());
             StreamingChatClient http = new StreamingChatClient("http://127.0.0.1:" + server.port() + "/", null);
             String request = "{\"model\": \"stories260K\", \"messages\": [{\"role\": \"user\", \"content\": \"Once upon a time\"}], "
                     + "\"max_tokens\": 300, \"temperature\": 0, \"stream\": true}";
@@ -247,25 +205,22 @@ class ClusterProcessesTest {
 
     @Test
     void twoNodeProcessesServeStoriesToAThirdThatGeneratesTheReferenceIds() throws Exception {
-        String model = SharedModels.file("stories260K/stories260K.gguf").toString();
-        int[] ports = LoopbackPorts.free(3);
-        String join = "127.0.0.1:%d,127.0.0.1:%d,127.0.0.1:%d".formatted(ports[0], ports[1], ports[2]);
-        String name = "brt-procs-" + ProcessHandle.current().pid();
-        for (int i = 0; i < 2; i++) {
-            Path log = dir.resolve("node" + i + ".log");
-            Process node = brt(log, "node", "--model", model, "--threads", "1", "--join", join, "--cluster-port", Integer.toString(ports[i]), "--cluster-name", name);
-            awaitLine(log, "joined cluster " + name, node);
+        Path model = SharedModels.file("stories260K/stories260K.gguf");
+        try (LocalCluster nodes = LocalCluster.start(model, 2, 1, dir, 2)) {
+            String join = nodes.joinList();
+            String name = nodes.clusterName();
+            List<Integer> ports = nodes.extraPorts();
+            Cli status = awaitStatus(join, ports.get(0), name);
+            assertTrue(status.out().contains("3 member(s)") && status.out().contains("(plans)"), status.out());
+            Path log = dir.resolve("generate.log");
+            Process generate = brt(log, "generate", "--cluster", "--join", join, "--cluster-port", Integer.toString(ports.get(1)), "--cluster-name", name,
+                    "--model", model.toString(), "--temperature", "0", "--max-tokens", "200", "--print-ids");
+            assertTrue(generate.waitFor(120, TimeUnit.SECONDS), "generate finishes");
+            String output = Files.readString(log);
+            assertEquals(0, generate.exitValue(), output);
+            String ids = output.lines().filter(l -> l.startsWith("1 403 ")).findFirst().orElseThrow(() -> new AssertionError("no id line in:\n" + output));
+            assertArrayEquals(StoriesReference.load().sequence(201), Arrays.stream(ids.trim().split(" ")).mapToInt(Integer::parseInt).toArray());
+            assertTrue(output.contains("2 stage(s) on cluster " + name), output);
         }
-        Cli status = awaitStatus(join, LoopbackPorts.free(), name);
-        assertTrue(status.out().contains("3 member(s)") && status.out().contains("(plans)"), status.out());
-        Path log = dir.resolve("generate.log");
-        Process generate = brt(log, "generate", "--cluster", "--join", join, "--cluster-port", Integer.toString(ports[2]), "--cluster-name", name,
-                "--model", model, "--temperature", "0", "--max-tokens", "200", "--print-ids");
-        assertTrue(generate.waitFor(120, TimeUnit.SECONDS), "generate finishes");
-        String output = Files.readString(log);
-        assertEquals(0, generate.exitValue(), output);
-        String ids = output.lines().filter(l -> l.startsWith("1 403 ")).findFirst().orElseThrow(() -> new AssertionError("no id line in:\n" + output));
-        assertArrayEquals(StoriesReference.load().sequence(201), Arrays.stream(ids.trim().split(" ")).mapToInt(Integer::parseInt).toArray());
-        assertTrue(output.contains("2 stage(s) on cluster " + name), output);
     }
 }

@@ -169,17 +169,39 @@ final class Chromium implements AutoCloseable {
         try {
             socket.sendClose(WebSocket.NORMAL_CLOSURE, "").orTimeout(5, TimeUnit.SECONDS).exceptionally(e -> null).join();
         } finally {
+            // Chromium's helper processes (renderer, network service) outlive the browser process for a moment
+            // and keep writing into the profile: stop them too before deleting it.
+            java.util.List<ProcessHandle> helpers = process.descendants().toList();
             process.destroy();
+            helpers.forEach(ProcessHandle::destroy);
             try {
                 if (!process.waitFor(10, TimeUnit.SECONDS)) {
                     process.destroyForcibly();
                 }
+                for (ProcessHandle h : helpers) {
+                    h.onExit().get(10, TimeUnit.SECONDS);
+                }
             } catch (InterruptedException e) {
                 process.destroyForcibly();
                 Thread.currentThread().interrupt();
+            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                helpers.forEach(ProcessHandle::destroyForcibly);
             }
+            deleteProfile();
+        }
+    }
+
+    /** Deletes the temporary profile; a file that vanishes meanwhile is not an error. */
+    private void deleteProfile() throws IOException {
+        for (int attempt = 0; ; attempt++) {
             try (var files = Files.walk(profile)) {
                 files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+                return;
+            } catch (java.io.UncheckedIOException | java.nio.file.NoSuchFileException e) {
+                if (attempt == 2) {
+                    System.err.println("could not delete the Chromium profile " + profile + ": " + e.getMessage());
+                    return;
+                }
             }
         }
     }
