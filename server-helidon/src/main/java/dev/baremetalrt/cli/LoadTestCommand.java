@@ -124,6 +124,9 @@ final class LoadTestCommand implements Callable<Integer> {
             long kvAfter = metric(base, "brt_kv_cache_bytes");
             long heapAfter = usedHeapAfterGc();
             out.printf("memory: KV caches %d -> %d bytes; heap after GC %.1f -> %.1f MiB%n", kvBefore, kvAfter, heapBefore / 1048576.0, heapAfter / 1048576.0);
+            if (client.staleConnectionRetries() > 0) {
+                out.printf("%d request(s) sent again: their pooled keep-alive connection had been closed before any response byte%n", client.staleConnectionRetries());
+            }
             if (kvAfter != kvBefore) {
                 failed.add("KV cache bytes did not return to the baseline: %d -> %d".formatted(kvBefore, kvAfter));
             }

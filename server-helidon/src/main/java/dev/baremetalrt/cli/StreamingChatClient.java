@@ -42,6 +42,7 @@ final class StreamingChatClient {
     private final String baseUrl;
     private final String apiKey;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+    private final java.util.concurrent.atomic.AtomicInteger staleRetries = new java.util.concurrent.atomic.AtomicInteger();
 
     /** {@code baseUrl} ends with a slash, e.g. {@code http://127.0.0.1:8080/}; {@code apiKey} may be null. */
     StreamingChatClient(String baseUrl, String apiKey) {
@@ -58,7 +59,19 @@ final class StreamingChatClient {
             request.header("Authorization", "Bearer " + apiKey);
         }
         long start = System.nanoTime();
-        HttpResponse<InputStream> response = http.send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
+        HttpResponse<InputStream> response;
+        try {
+            response = http.send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
+        } catch (IOException e) {
+            if (!String.valueOf(e.getMessage()).contains("received no bytes")) {
+                throw e;
+            }
+            // A pooled keep-alive connection the server had closed: nothing was read from it, so the request
+            // never reached the server. Sent again on a fresh connection, as OkHttp-based clients do.
+            staleRetries.incrementAndGet();
+            start = System.nanoTime();
+            response = http.send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
+        }
         if (response.statusCode() != 200) {
             String body;
             try (InputStream in = response.body()) {
@@ -102,6 +115,11 @@ final class StreamingChatClient {
             }
         }
         return new Result(text.toString(), completionTokens >= 0 ? completionTokens : pieces, first, System.nanoTime() - start, finishReason);
+    }
+
+    /** Requests sent again because their pooled connection turned out closed before any response byte. */
+    int staleConnectionRetries() {
+        return staleRetries.get();
     }
 
     private static String errorMessage(String body) {
