@@ -2,12 +2,16 @@ package dev.baremetalrt.cluster;
 
 import dev.baremetalrt.spi.ShardPlan;
 
-/** Event-bus addresses of stages: one per (model, stage index, node), so a re-planned stage gets a new one. */
+/**
+ * Event-bus addresses of stages: one per (model, stage index, node, layer range). A stage whose span a new
+ * plan changes gets a new address, so a pipeline still on the old plan gets "no handlers" (and recovers
+ * through the new epoch) instead of a shard that does not know its sessions.
+ */
 final class StageAddress {
     private StageAddress() {}
 
     static String of(ShardPlan.Stage stage) {
-        return "brt.stage/%s/%d/%s".formatted(stage.modelId(), stage.index(), stage.node());
+        return "brt.stage/%s/%d/%s/%d-%d".formatted(stage.modelId(), stage.index(), stage.node(), stage.layers().start(), stage.layers().end());
     }
 
     /** Header naming the operation of a stage request. */

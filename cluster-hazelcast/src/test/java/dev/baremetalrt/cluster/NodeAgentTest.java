@@ -102,6 +102,54 @@ class NodeAgentTest {
         }
     }
 
+    /**
+     * A node that joins mid-stream makes the coordinator re-plan the model over both nodes; the stage the
+     * stream was using moves to a new address, the pipeline recovers through the new epoch, and the stream
+     * ends with the ids of a single-process run.
+     */
+    @Test
+    void aNodeJoiningMidStreamIsPlannedInWithoutBreakingTheStream() throws Exception {
+        Path stories = SharedModels.file("stories260K/stories260K.gguf");
+        int[] ports = LoopbackPorts.free(3);
+        List<String> members = List.of("127.0.0.1:" + ports[0], "127.0.0.1:" + ports[1], "127.0.0.1:" + ports[2]);
+        String name = "brt-rebalance-" + ProcessHandle.current().pid();
+        ClusterNode a = ClusterNode.join(new ClusterOptions(name, "127.0.0.1", ports[0], members, false, Duration.ofSeconds(1), Duration.ofSeconds(5)));
+        open.add(a);
+        open.add(new NodeAgent(a, new CpuBackendProvider(), BackendOptions.withThreads(1), 1L << 30, List.of(stories), 512));
+        ClusterNode client = ClusterNode.join(new ClusterOptions(name, "127.0.0.1", ports[2], members, false, Duration.ofSeconds(1), Duration.ofSeconds(5)));
+        open.add(client);
+        try (var model = Models.open(stories);
+             var alone = dev.baremetalrt.core.engine.LocalDeployment.load(model, new CpuBackendProvider(), BackendOptions.withThreads(1), 1, 512)) {
+            int[] expected = alone.engine().generate(new GenerationRequest(new int[] {1}, 400, SamplingParams.greedy()), TokenSink.discard()).tokens();
+            ShardPlan first = ClusterPlans.awaitReady(client, "stories260K", WAIT);
+            assertEquals(1, first.stages().size());
+            Pipeline pipeline = new Pipeline(first, new EventBusTransport(client, Duration.ofSeconds(20), DType.F32), Duration.ofSeconds(30),
+                    new ClusterPlanSource(client, "stories260K"));
+            InferenceEngine engine = new InferenceEngine(pipeline, model.tokenizer(), 512, 512);
+            int[] count = {0};
+            int[] got = engine.generate(new GenerationRequest(new int[] {1}, 400, SamplingParams.greedy()), new TokenSink() {
+                @Override
+                public void onText(String text) {}
+
+                @Override
+                public void onToken(int token) {
+                    if (++count[0] == 100) {
+                        ClusterNode b = ClusterNode.join(new ClusterOptions(name, "127.0.0.1", ports[1], members, false, Duration.ofSeconds(1), Duration.ofSeconds(5)));
+                        open.add(b);
+                        open.add(new NodeAgent(b, new CpuBackendProvider(), BackendOptions.withThreads(1), 1L << 30, List.of(stories), 512));
+                        try {
+                            awaitEpochAfter(client, first.epoch()); // the re-plan is in place before the stream goes on
+                        } catch (InterruptedException e) {
+                            throw new AssertionError(e);
+                        }
+                    }
+                }
+            }).tokens();
+            assertArrayEquals(expected, got, "the stream goes on across the re-plan");
+            assertEquals(2, pipeline.plan().stages().size(), "the stream ended on the plan that includes the new node: " + pipeline.plan().describe());
+        }
+    }
+
     private static ShardPlan awaitEpochAfter(ClusterNode node, long epoch) throws InterruptedException {
         long deadline = System.nanoTime() + WAIT.toNanos();
         while (System.nanoTime() < deadline) {
