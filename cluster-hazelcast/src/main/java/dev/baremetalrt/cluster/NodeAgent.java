@@ -75,7 +75,9 @@ public final class NodeAgent implements AutoCloseable {
             offers.add(new NodeInventory.ModelOffer(model.modelId(), file.toAbsolutePath().toString(), ModelChecksums.of(model),
                     model.config().layerCount(), layerBytes, model.headWeightBytes()));
         }
-        this.inventory = new NodeInventory(node.nodeId(), provider.id(), freeMemoryBytes, offers);
+        var probe = provider.probe();
+        List<String> devices = probe.devices().stream().map(d -> d.id() + ": " + d.description()).toList();
+        this.inventory = new NodeInventory(node.nodeId(), provider.id(), probe.detail(), devices, freeMemoryBytes, offers);
         node.map(INVENTORY).put(node.nodeId(), inventory.toJson().encode());
         this.timer = node.vertx().setPeriodic(TICK_MS, id -> {
             if (!closed && ticking.compareAndSet(false, true)) {

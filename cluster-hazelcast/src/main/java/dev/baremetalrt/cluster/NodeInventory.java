@@ -14,10 +14,12 @@ import java.util.List;
  *
  * @param nodeId          the member id
  * @param backend         backend id its stages run on
+ * @param probe           what that backend's probe found (devices, instruction set, driver)
+ * @param devices         the backend's devices, as {@code id: description}
  * @param freeMemoryBytes memory for weights and KV caches
  * @param models          model files it holds
  */
-public record NodeInventory(String nodeId, String backend, long freeMemoryBytes, List<ModelOffer> models) {
+public record NodeInventory(String nodeId, String backend, String probe, List<String> devices, long freeMemoryBytes, List<ModelOffer> models) {
     /**
      * One model file on a node, with the sizes the planner needs: bytes of the largest decoder layer and of
      * the output head (the embedding table, when the first stage holds it, is counted as the head's size).
@@ -33,6 +35,8 @@ public record NodeInventory(String nodeId, String backend, long freeMemoryBytes,
     public NodeInventory {
         requireNonNull(nodeId, "nodeId is null");
         requireNonNull(backend, "backend is null");
+        requireNonNull(probe, "probe is null");
+        devices = List.copyOf(devices);
         models = List.copyOf(models);
     }
 
@@ -42,7 +46,8 @@ public record NodeInventory(String nodeId, String backend, long freeMemoryBytes,
             offers.add(new JsonObject().put("modelId", m.modelId()).put("path", m.path()).put("checksum", m.checksum()).put("layerCount", m.layerCount())
                     .put("layerBytes", m.layerBytes()).put("headBytes", m.headBytes()));
         }
-        return new JsonObject().put("nodeId", nodeId).put("backend", backend).put("freeMemoryBytes", freeMemoryBytes).put("models", offers);
+        return new JsonObject().put("nodeId", nodeId).put("backend", backend).put("probe", probe).put("devices", new JsonArray(devices))
+                .put("freeMemoryBytes", freeMemoryBytes).put("models", offers);
     }
 
     static NodeInventory fromJson(JsonObject json) {
@@ -52,6 +57,8 @@ public record NodeInventory(String nodeId, String backend, long freeMemoryBytes,
             offers.add(new ModelOffer(m.getString("modelId"), m.getString("path"), m.getString("checksum"), m.getInteger("layerCount"),
                     m.getLong("layerBytes", 0L), m.getLong("headBytes", 0L)));
         }
-        return new NodeInventory(json.getString("nodeId"), json.getString("backend"), json.getLong("freeMemoryBytes"), offers);
+        List<String> devices = new ArrayList<>();
+        json.getJsonArray("devices", new JsonArray()).forEach(d -> devices.add(String.valueOf(d)));
+        return new NodeInventory(json.getString("nodeId"), json.getString("backend"), json.getString("probe", ""), devices, json.getLong("freeMemoryBytes"), offers);
     }
 }

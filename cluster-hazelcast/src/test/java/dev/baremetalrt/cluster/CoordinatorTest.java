@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
 /** The oldest member's decisions, without a cluster. */
 class CoordinatorTest {
     private static NodeInventory node(String id, long memory, String checksum) {
-        return new NodeInventory(id, "cpu", memory, List.of(new NodeInventory.ModelOffer("m", "/models/m.gguf", checksum, 8, 1L << 30, 1L << 29)));
+        return new NodeInventory(id, "cpu", "2 threads", List.of("cpu: amd64"), memory, List.of(new NodeInventory.ModelOffer("m", "/models/m.gguf", checksum, 8, 1L << 30, 1L << 29)));
     }
 
     @Test
@@ -56,6 +56,12 @@ class CoordinatorTest {
             many.add(node("n" + i, 64L << 30, "x"));
         }
         assertEquals(8, Coordinator.decide("m", many, 1).plan().stages().size());
+    }
+
+    @Test
+    void inventoriesRoundTripThroughJson() {
+        NodeInventory inventory = node("a", 7L << 30, "abc");
+        assertEquals(inventory, NodeInventory.fromJson(new io.vertx.core.json.JsonObject(inventory.toJson().encode())));
     }
 
     @Test

@@ -89,6 +89,9 @@ class NodeAgentTest {
         }
         String why = published.getJsonObject("refused").getString(nodes[2].nodeId());
         assertTrue(why != null && why.contains("checksum") && why.contains("gets no shard"), "the odd copy is refused, saying why: " + published.encodePrettily());
+        JsonObject inventory = ClusterStatus.snapshot(nodes[0]).getJsonArray("members").getJsonObject(0).getJsonObject("inventory");
+        assertTrue(inventory.getString("probe").contains("threads") && inventory.getJsonArray("devices").getString(0).startsWith("cpu: "),
+                "the inventory carries the backend's probe and devices: " + inventory.encodePrettily());
 
         int[] expected = StoriesReference.load().sequence(201);
         try (var model = Models.open(stories)) {

@@ -59,7 +59,8 @@ final class ClusterCommand implements Runnable {
                     out.printf("  %s%s: offers nothing%n", m.getString("nodeId"), role);
                     continue;
                 }
-                out.printf("  %s%s: %s, %.1f GiB offered%n", m.getString("nodeId"), role, inv.getString("backend"), inv.getLong("freeMemoryBytes") / (double) (1L << 30));
+                out.printf("  %s%s: %s (%s), %.1f GiB offered%n", m.getString("nodeId"), role, inv.getString("backend"), inv.getString("probe", ""),
+                        inv.getLong("freeMemoryBytes") / (double) (1L << 30));
                 for (Object mo : inv.getJsonArray("models")) {
                     JsonObject model = (JsonObject) mo;
                     out.printf("      %s (%s, checksum %s…)%n", model.getString("modelId"), model.getString("path"), model.getString("checksum").substring(0, 12));
