@@ -27,9 +27,4 @@ public record ClusterOptions(String clusterName, String host, int port, List<Str
             throw new IllegalArgumentException("the member timeout (%s) must be longer than the heartbeat (%s)".formatted(memberTimeout, heartbeat));
         }
     }
-
-    /** Loopback members on the given ports' list: heartbeat 1 s, a silent member removed after 5 s. */
-    public static ClusterOptions loopback(String clusterName, List<String> members) {
-        return new ClusterOptions(clusterName, "127.0.0.1", 5701, members, false, Duration.ofSeconds(1), Duration.ofSeconds(5));
-    }
 }

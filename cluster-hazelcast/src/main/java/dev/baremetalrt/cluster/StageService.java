@@ -79,10 +79,6 @@ public final class StageService implements AutoCloseable {
         return Buffer.buffer();
     }
 
-    public ShardPlan.Stage stage() {
-        return stage;
-    }
-
     /** Stops serving; the shard stays loaded (its owner closes it). */
     @Override
     public void close() {

@@ -3,7 +3,6 @@ package dev.baremetalrt.backend.cuda;
 import dev.baremetalrt.spi.Backend;
 import dev.baremetalrt.spi.BackendCapabilities;
 import dev.baremetalrt.spi.BackendException;
-import dev.baremetalrt.spi.DeviceInfo;
 import dev.baremetalrt.spi.MemoryReport;
 import dev.baremetalrt.spi.Shard;
 import dev.baremetalrt.spi.ShardSpec;
@@ -66,10 +65,6 @@ final class CudaBackend implements Backend {
             total = total.plus(s.memory());
         }
         return total;
-    }
-
-    List<DeviceInfo> devices() {
-        return devices.stream().map(CudaDevice::info).toList();
     }
 
     @Override

@@ -368,11 +368,6 @@ final class CudaShard implements Shard {
         return new MemoryReport(closed ? 0 : weights.bytes(), 0, kv, closed ? 0 : scratch.bytes());
     }
 
-    /** Free device memory now, for the planner. */
-    long freeDeviceMemory() {
-        return device.freeMemory();
-    }
-
     @Override
     public synchronized void close() {
         if (closed) {

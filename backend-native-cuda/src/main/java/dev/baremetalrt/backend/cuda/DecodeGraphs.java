@@ -67,10 +67,6 @@ final class DecodeGraphs implements AutoCloseable {
         }
     }
 
-    int size() {
-        return graphs.size();
-    }
-
     @Override
     public void close() {
         for (CUgraphExec exec : graphs.values()) {
