@@ -50,6 +50,8 @@ final class CudaShard implements Shard {
     private final Map<String, Session> sessions = new HashMap<>();
     private final Consumer<CudaShard> onClose;
     private final int attentionShared;
+    /** Pairs of each head RoPE rotates (computed once: the frequencies are derived from the config on every call). */
+    private final int ropePairs;
     /** Decode steps replayed as CUDA graphs (one launch instead of ~17 per layer); null when disabled. */
     private final DecodeGraphs graphs;
     private boolean closed;
@@ -60,6 +62,7 @@ final class CudaShard implements Shard {
         this.device = device;
         this.onClose = onClose;
         this.attentionShared = LaunchGeometry.attentionSharedBytes(config.headDim());
+        this.ropePairs = config.ropeInverseFrequencies().length;
         this.plan = MemoryPlan.of(config, spec.layers().size(), spec.contextCapacity());
         this.allocator = new DeviceAllocator(device, spec.describe());
         this.kernels = device.kernels();
@@ -262,7 +265,6 @@ final class CudaShard implements Shard {
         int ffn = config.ffnDim();
         int headDim = config.headDim();
         float eps = config.rmsNormEps();
-        int pairs = config.ropeInverseFrequencies().length;
         CUdeviceptr normed = scratch.normed.ensure(4L * n * dim);
         CUdeviceptr q = scratch.q.ensure(4L * n * dim);
         CUdeviceptr k = scratch.k.ensure(4L * n * kvDim);
@@ -276,9 +278,9 @@ final class CudaShard implements Shard {
         matmul(w.q(), normed, q, n);
         matmul(w.k(), normed, k, n);
         matmul(w.v(), normed, v, n);
-        if (pairs > 0) {
-            kernels.launch("rope", n, 1, threads, 0, stream, q, positions, weights.invFreq, config.headCount(), headDim, pairs);
-            kernels.launch("rope", n, 1, threads, 0, stream, k, positions, weights.invFreq, config.kvHeadCount(), headDim, pairs);
+        if (ropePairs > 0) {
+            kernels.launch("rope", n, 1, threads, 0, stream, q, positions, weights.invFreq, config.headCount(), headDim, ropePairs);
+            kernels.launch("rope", n, 1, threads, 0, stream, k, positions, weights.invFreq, config.kvHeadCount(), headDim, ropePairs);
         }
         kernels.launch("kv_store", n, 1, threads, 0, stream, k, v, caches, positions, l, spec.contextCapacity(), kvDim);
         kernels.launch("attention", config.headCount(), n, LaunchGeometry.ATTENTION_THREADS, attentionShared, stream,
