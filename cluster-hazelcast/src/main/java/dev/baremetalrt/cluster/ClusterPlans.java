@@ -16,6 +16,17 @@ public final class ClusterPlans {
      * @throws TransportException when none is ready within {@code timeout}, saying what is missing
      */
     public static ShardPlan awaitReady(ClusterNode node, String modelId, Duration timeout) {
+        return awaitReady(node, modelId, 0, timeout);
+    }
+
+    /**
+     * The plan of {@code modelId} of an epoch later than {@code afterEpoch}, once every stage of it reports
+     * ready: what a pipeline that lost a stage waits for.
+     *
+     * @throws TransportException when none is ready within {@code timeout}, or when the model cannot run
+     *                            on the nodes left, saying why
+     */
+    public static ShardPlan awaitReady(ClusterNode node, String modelId, long afterEpoch, Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
         String missing = "no plan yet (does any node offer " + modelId + "?)";
         while (System.nanoTime() < deadline) {
@@ -23,8 +34,10 @@ public final class ClusterPlans {
             if (json != null && !new JsonObject(json).containsKey("stages")) {
                 throw new TransportException("model %s cannot run in cluster %s: %s".formatted(modelId, node.clusterName(), new JsonObject(json).getString("error")));
             }
-            if (json != null) {
-                ShardPlan plan = PlanCodec.plan(new JsonObject(json));
+            ShardPlan plan = json == null ? null : PlanCodec.plan(new JsonObject(json));
+            if (plan != null && plan.epoch() <= afterEpoch) {
+                missing = "no plan after epoch %d yet".formatted(afterEpoch);
+            } else if (plan != null) {
                 Map<String, String> ready = node.map(NodeAgent.READY);
                 missing = null;
                 for (ShardPlan.Stage stage : plan.stages()) {
