@@ -25,4 +25,18 @@ public interface WeightSource {
     default WeightTensor requireTensor(String name) {
         return tensor(name).orElseThrow(() -> new BackendException("model %s has no tensor %s".formatted(modelId(), name)));
     }
+
+    /**
+     * The tensor with the given name and shape ({@code shape[0]} = row length, as {@link WeightTensor}).
+     *
+     * @throws BackendException naming the model and the tensor when it is missing or has another shape
+     */
+    default WeightTensor requireTensor(String name, long... shape) {
+        WeightTensor t = requireTensor(name);
+        if (!java.util.Arrays.equals(t.shape(), shape)) {
+            throw new BackendException("model %s: tensor %s has shape %s, expected %s"
+                    .formatted(modelId(), name, java.util.Arrays.toString(t.shape()), java.util.Arrays.toString(shape)));
+        }
+        return t;
+    }
 }

@@ -1,12 +1,9 @@
 package dev.baremetalrt.backend.cpu;
 
-import dev.baremetalrt.spi.BackendException;
 import dev.baremetalrt.spi.ModelConfig;
 import dev.baremetalrt.spi.ShardSpec;
 import dev.baremetalrt.spi.TensorNames;
-import dev.baremetalrt.spi.WeightSource;
 import dev.baremetalrt.spi.WeightTensor;
-import java.util.Arrays;
 
 /** The tensors of one shard, checked against the hyperparameters. Norm vectors are copied to float arrays. */
 final class CpuWeights {
@@ -56,24 +53,14 @@ final class CpuWeights {
         return new CpuWeights(spec);
     }
 
-    private WeightTensor tensor(String name, long... shape) {
-        WeightSource source = spec.weights();
-        WeightTensor t = source.requireTensor(name);
-        if (!Arrays.equals(t.shape(), shape)) {
-            throw new BackendException("cpu backend, %s: tensor %s has shape %s, expected %s"
-                    .formatted(spec.describe(), name, Arrays.toString(t.shape()), Arrays.toString(shape)));
-        }
-        return t;
-    }
-
     private WeightMatrix matrix(String name, int cols, int rows) {
-        WeightMatrix m = WeightMatrix.of(tensor(name, cols, rows));
+        WeightMatrix m = WeightMatrix.of(spec.weights().requireTensor(name, cols, rows));
         mappedBytes += m.byteSize();
         return m;
     }
 
     private float[] vector(String name, int n) {
-        WeightTensor t = tensor(name, n);
+        WeightTensor t = spec.weights().requireTensor(name, n);
         float[] v = new float[n];
         WeightMatrix.of(new WeightTensor(name, t.type(), new long[] {n, 1}, t.data())).dequantizeRow(0, v, 0);
         residentBytes += 4L * n;

@@ -2,7 +2,6 @@ package dev.baremetalrt.backend.cuda;
 
 import static dev.baremetalrt.backend.cuda.CudaDriver.check;
 
-import dev.baremetalrt.spi.BackendException;
 import dev.baremetalrt.spi.ModelConfig;
 import dev.baremetalrt.spi.ShardSpec;
 import dev.baremetalrt.spi.TensorNames;
@@ -11,7 +10,6 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -138,21 +136,12 @@ final class DeviceWeights implements AutoCloseable {
         return p;
     }
 
-    private WeightTensor tensor(String name, long... shape) {
-        WeightTensor t = spec.weights().requireTensor(name);
-        if (!Arrays.equals(t.shape(), shape)) {
-            throw new BackendException("cuda backend, %s: tensor %s has shape %s, expected %s"
-                    .formatted(spec.describe(), name, Arrays.toString(t.shape()), Arrays.toString(shape)));
-        }
-        return t;
-    }
-
     private Matrix matrix(String name, int cols, int rows) {
         Matrix cached = byName.get(name);
         if (cached != null) {
             return cached; // tied embedding and head on one shard: one copy
         }
-        WeightTensor t = tensor(name, cols, rows);
+        WeightTensor t = spec.weights().requireTensor(name, cols, rows);
         DeviceFormat format = DeviceFormat.of(t.type());
         long size = t.data().byteSize();
         Matrix m;
@@ -179,7 +168,7 @@ final class DeviceWeights implements AutoCloseable {
 
     /** A norm vector as float32 on the device: uploaded as a one-row matrix and dequantized by the embedding kernel. */
     private CUdeviceptr vector(String name, int n) {
-        WeightTensor t = tensor(name, n);
+        WeightTensor t = spec.weights().requireTensor(name, n);
         WeightTensor asRow = new WeightTensor(name, t.type(), new long[] {n, 1}, t.data());
         DeviceFormat format = DeviceFormat.of(t.type());
         CUdeviceptr out = own(allocator.allocate(4L * n, name), 4L * n);
