@@ -109,32 +109,30 @@ final class DemoCommand implements Callable<Integer> {
 
     /** Streams the sample completion, then serves until Ctrl-C (or returns with --once). */
     private int serve(BrtServer server, ServedModel served, Model m, String plan, boolean synthetic, PrintWriter err) throws Exception {
-        {
-            String url = "http://127.0.0.1:%d/".formatted(server.port());
-            err.printf("BareMetalRT demo: %s (%s, %s)%n", m.modelId(), m.config().summary(), m.dominantType());
-            err.println(plan);
-            err.printf("serving the OpenAI-compatible API at %sv1%n", url);
-            if (synthetic) {
-                err.println("(random weights: the words are nonsense; run 'brt demo --model FILE.gguf' for a real model)");
-            }
-            err.printf("%nPOST %sv1/chat/completions  (stream, user: \"%s\")%n%n", url, prompt);
-            err.flush();
-            PrintWriter out = spec.commandLine().getOut();
-            StreamingChatClient.Result result = new StreamingChatClient(url, null).stream(chatRequest(served.id()), piece -> {
-                out.print(piece);
-                out.flush();
-            });
-            err.printf("%n%n%d tokens, first after %.0f ms, %.1f tokens/s decoding (finish_reason: %s)%n", result.completionTokens(),
-                    result.timeToFirstTokenMillis(), result.decodeTokensPerSecond(), result.finishReason());
-            if (once) {
-                return 0;
-            }
-            err.printf("%nchat page: %s   API: %sv1   Ctrl-C stops the server%n", url, url);
-            err.flush();
-            CountDownLatch forever = new CountDownLatch(1);
-            Runtime.getRuntime().addShutdownHook(new Thread(forever::countDown));
-            forever.await();
+        String url = "http://127.0.0.1:%d/".formatted(server.port());
+        err.printf("BareMetalRT demo: %s (%s, %s)%n", m.modelId(), m.config().summary(), m.dominantType());
+        err.println(plan);
+        err.printf("serving the OpenAI-compatible API at %sv1%n", url);
+        if (synthetic) {
+            err.println("(random weights: the words are nonsense; run 'brt demo --model FILE.gguf' for a real model)");
         }
+        err.printf("%nPOST %sv1/chat/completions  (stream, user: \"%s\")%n%n", url, prompt);
+        err.flush();
+        PrintWriter out = spec.commandLine().getOut();
+        StreamingChatClient.Result result = new StreamingChatClient(url, null).stream(chatRequest(served.id()), piece -> {
+            out.print(piece);
+            out.flush();
+        });
+        err.printf("%n%n%d tokens, first after %.0f ms, %.1f tokens/s decoding (finish_reason: %s)%n", result.completionTokens(),
+                result.timeToFirstTokenMillis(), result.decodeTokensPerSecond(), result.finishReason());
+        if (once) {
+            return 0;
+        }
+        err.printf("%nchat page: %s   API: %sv1   Ctrl-C stops the server%n", url, url);
+        err.flush();
+        CountDownLatch forever = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(forever::countDown));
+        forever.await();
         return 0;
     }
 
