@@ -4,7 +4,6 @@ import static java.util.Objects.requireNonNull;
 
 import dev.baremetalrt.spi.BackendException;
 import dev.baremetalrt.spi.BrtException;
-import dev.baremetalrt.spi.DType;
 import dev.baremetalrt.spi.SessionException;
 import dev.baremetalrt.spi.ShardPlan;
 import dev.baremetalrt.spi.StepBatch;
@@ -30,12 +29,12 @@ import java.util.function.Function;
 public final class EventBusTransport implements Transport {
     private final Vertx vertx;
     private final Duration timeout;
-    private final DType hiddenType;
+    private final WireFormat hiddenType;
     private final AtomicLong bytesSent = new AtomicLong();
     /** Requests in flight and the node each one waits on, so that a node's departure fails them at once. */
     private final Map<CompletableFuture<?>, String> pending = new ConcurrentHashMap<>();
 
-    public EventBusTransport(Vertx vertx, Duration timeout, DType hiddenType) {
+    public EventBusTransport(Vertx vertx, Duration timeout, WireFormat hiddenType) {
         this.vertx = requireNonNull(vertx, "vertx is null");
         this.timeout = requireNonNull(timeout, "timeout is null");
         this.hiddenType = requireNonNull(hiddenType, "hiddenType is null");
@@ -45,7 +44,7 @@ public final class EventBusTransport implements Transport {
      * A transport on a cluster member that fails the requests waiting on a node as soon as the cluster
      * sees that node leave, instead of at their timeout.
      */
-    public EventBusTransport(ClusterNode node, Duration timeout, DType hiddenType) {
+    public EventBusTransport(ClusterNode node, Duration timeout, WireFormat hiddenType) {
         this(node.vertx(), timeout, hiddenType);
         node.onMemberLeft(this::nodeLeft);
     }

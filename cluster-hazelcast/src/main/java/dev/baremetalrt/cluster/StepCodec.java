@@ -1,6 +1,5 @@
 package dev.baremetalrt.cluster;
 
-import dev.baremetalrt.spi.DType;
 import dev.baremetalrt.spi.SessionStep;
 import dev.baremetalrt.spi.StepBatch;
 import dev.baremetalrt.spi.StepResult;
@@ -19,21 +18,21 @@ import java.util.List;
  * batch:  'B' version dtype count, then per step: id, start, logits(0 last, 1 all), kind(0 tokens, 1 hidden),
  *         tokens: n, ids | hidden: tensor
  * result: 'R' version count, then per output: id, tensor
- * tensor: dtype rank dims... raw values (F32, F16 or BF16)
+ * tensor: format rank dims... values in that {@link WireFormat} (F32, F16, BF16 or Q8_0)
  * id:     length, UTF-8 bytes
  * </pre>
- * Hidden states travel in the batch's dtype (F16 halves the bytes per hop and rounds like the narrow
- * type does); logits always travel as F32. Malformed input is a {@link TransportException}.
+ * Hidden states travel in the batch's wire format (F16 halves the bytes per hop, Q8_0 takes 0.27 of
+ * them); logits always travel as F32. Malformed input is a {@link TransportException}.
  */
 final class StepCodec {
-    private static final byte VERSION = 1;
+    private static final byte VERSION = 2;
     private static final int MAX_ID_BYTES = 1024;
 
     private StepCodec() {}
 
-    static byte[] encodeBatch(StepBatch batch, DType hiddenType) {
+    static byte[] encodeBatch(StepBatch batch, WireFormat hiddenFormat) {
         Writer w = new Writer();
-        w.b('B').b(VERSION).b((byte) hiddenType.ordinal()).i(batch.steps().size());
+        w.b('B').b(VERSION).b((byte) hiddenFormat.ordinal()).i(batch.steps().size());
         for (SessionStep step : batch.steps()) {
             w.id(step.sessionId()).i(step.startPosition()).b(step.logits() == SessionStep.Logits.ALL ? 1 : 0);
             if (step.tokens() != null) {
@@ -43,7 +42,7 @@ final class StepCodec {
                     w.i(t);
                 }
             } else {
-                w.b(1).tensor(step.hidden(), hiddenType);
+                w.b(1).tensor(step.hidden(), hiddenFormat);
             }
         }
         return w.bytes();
@@ -53,7 +52,7 @@ final class StepCodec {
         Reader r = new Reader(bytes);
         try {
             r.expect('B');
-            DType dtype = r.dtype();
+            r.format();
             int count = r.count(1 << 16);
             List<SessionStep> steps = new ArrayList<>(count);
             for (int s = 0; s < count; s++) {
@@ -84,7 +83,7 @@ final class StepCodec {
         Writer w = new Writer();
         w.b('R').b(VERSION).i(result.outputs().size());
         for (StepResult.Output o : result.outputs()) {
-            w.id(o.sessionId()).tensor(o.tensor(), DType.F32);
+            w.id(o.sessionId()).tensor(o.tensor(), WireFormat.F32);
         }
         return w.bytes();
     }
@@ -138,13 +137,13 @@ final class StepCodec {
             return this;
         }
 
-        Writer tensor(TensorPayload t, DType dtype) {
+        Writer tensor(TensorPayload t, WireFormat format) {
             int[] shape = t.shape();
-            b(dtype.ordinal()).i(shape.length);
+            b(format.ordinal()).i(shape.length);
             for (int d : shape) {
                 i(d);
             }
-            byte[] raw = t.encode(dtype);
+            byte[] raw = format.encode(t);
             room(raw.length);
             buf.put(raw);
             return this;
@@ -188,12 +187,12 @@ final class StepCodec {
             return n;
         }
 
-        DType dtype() {
-            int d = b();
-            if (d >= DType.values().length) {
-                throw new IllegalArgumentException("unknown dtype " + d);
+        WireFormat format() {
+            int f = b();
+            if (f >= WireFormat.values().length) {
+                throw new IllegalArgumentException("unknown wire format " + f);
             }
-            return DType.values()[d];
+            return WireFormat.values()[f];
         }
 
         String id() {
@@ -204,7 +203,7 @@ final class StepCodec {
         }
 
         TensorPayload tensor() {
-            DType dtype = dtype();
+            WireFormat format = format();
             int rank = count(8);
             int[] shape = new int[rank];
             long elements = 1;
@@ -215,13 +214,13 @@ final class StepCodec {
                     throw new IllegalArgumentException("tensor of shape %s is larger than the message".formatted(java.util.Arrays.toString(shape)));
                 }
             }
-            long bytes = elements * dtype.bytes();
+            long bytes = format.bytesFor(elements);
             if (bytes > buf.remaining()) {
                 throw new IllegalArgumentException("tensor of %d bytes but %d remain".formatted(bytes, buf.remaining()));
             }
             byte[] raw = new byte[(int) bytes];
             buf.get(raw);
-            return TensorPayload.decode(dtype, shape, raw);
+            return format.decode(shape, raw);
         }
 
         void end() {

@@ -1,6 +1,5 @@
 package dev.baremetalrt.cluster;
 
-import dev.baremetalrt.spi.DType;
 import dev.baremetalrt.spi.LayerRange;
 import dev.baremetalrt.spi.SessionStep;
 import dev.baremetalrt.spi.Shard;
@@ -69,7 +68,7 @@ public final class TransportBenchmark {
             try (StageService service = StageService.start(b.vertx(), stage, new EchoShard(null))) {
                 System.out.printf("%-32s %6s %12s %10s %10s%n", "payload", "dtype", "wire bytes", "p50 ms", "p99 ms");
                 for (int[] shape : new int[][] {{1, 4096}, {1, 2048}, {1, 8192}, {512, 8192}}) {
-                    for (DType dtype : List.of(DType.F32, DType.F16)) {
+                    for (WireFormat dtype : WireFormat.values()) {
                         EventBusTransport transport = new EventBusTransport(a, Duration.ofSeconds(60), dtype);
                         int repeats = shape[0] == 1 ? 2000 : 30;
                         double[] ms = measure(transport, stage, shape, repeats);

@@ -16,7 +16,6 @@ import dev.baremetalrt.core.model.Models;
 import dev.baremetalrt.core.sampling.SamplingParams;
 import dev.baremetalrt.core.tokenizer.Tokenizer;
 import dev.baremetalrt.spi.BackendOptions;
-import dev.baremetalrt.spi.DType;
 import dev.baremetalrt.spi.ShardPlan;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
@@ -51,7 +50,7 @@ class NodeAgentTest {
     }
 
     private static int[] greedy(ClusterNode node, ShardPlan plan, Tokenizer tokenizer) {
-        InferenceEngine engine = new InferenceEngine(new Pipeline(plan, new EventBusTransport(node.vertx(), Duration.ofSeconds(20), DType.F32), Duration.ofSeconds(30)),
+        InferenceEngine engine = new InferenceEngine(new Pipeline(plan, new EventBusTransport(node.vertx(), Duration.ofSeconds(20), WireFormat.F32), Duration.ofSeconds(30)),
                 tokenizer, 512, 512);
         return engine.generate(new GenerationRequest(new int[] {1}, 200, SamplingParams.greedy()), TokenSink.discard()).tokens();
     }
@@ -126,7 +125,7 @@ class NodeAgentTest {
             int[] expected = alone.engine().generate(new GenerationRequest(new int[] {1}, 400, SamplingParams.greedy()), TokenSink.discard()).tokens();
             ShardPlan first = ClusterPlans.awaitReady(client, "stories260K", WAIT);
             assertEquals(1, first.stages().size());
-            Pipeline pipeline = new Pipeline(first, new EventBusTransport(client, Duration.ofSeconds(20), DType.F32), Duration.ofSeconds(30),
+            Pipeline pipeline = new Pipeline(first, new EventBusTransport(client, Duration.ofSeconds(20), WireFormat.F32), Duration.ofSeconds(30),
                     new ClusterPlanSource(client, "stories260K"));
             InferenceEngine engine = new InferenceEngine(pipeline, model.tokenizer(), 512, 512);
             int[] count = {0};

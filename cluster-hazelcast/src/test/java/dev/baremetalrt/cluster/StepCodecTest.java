@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.baremetalrt.spi.DType;
 import dev.baremetalrt.spi.SessionStep;
 import dev.baremetalrt.spi.StepBatch;
 import dev.baremetalrt.spi.StepResult;
@@ -34,7 +33,7 @@ class StepCodecTest {
 
     @Test
     void batchesRoundTripExactlyInF32() {
-        StepBatch decoded = StepCodec.decodeBatch(StepCodec.encodeBatch(batch(), DType.F32));
+        StepBatch decoded = StepCodec.decodeBatch(StepCodec.encodeBatch(batch(), WireFormat.F32));
         assertEquals(2, decoded.steps().size());
         SessionStep tokens = decoded.steps().get(0);
         assertEquals("chat-1", tokens.sessionId());
@@ -50,14 +49,62 @@ class StepCodecTest {
 
     @Test
     void f16HalvesTheHiddenBytesAndRoundsToHalfPrecision() {
-        byte[] f32 = StepCodec.encodeBatch(batch(), DType.F32);
-        byte[] f16 = StepCodec.encodeBatch(batch(), DType.F16);
+        byte[] f32 = StepCodec.encodeBatch(batch(), WireFormat.F32);
+        byte[] f16 = StepCodec.encodeBatch(batch(), WireFormat.F16);
         assertEquals(3 * 64 * 2, f32.length - f16.length, "two bytes saved per hidden value");
         float[] sent = batch().steps().get(1).hidden().toFloatArray();
         float[] got = StepCodec.decodeBatch(f16).steps().get(1).hidden().toFloatArray();
         for (int i = 0; i < sent.length; i++) {
             assertEquals(Float.float16ToFloat(Float.floatToFloat16(sent[i])), got[i]);
         }
+    }
+
+    @Test
+    void q8_0TakesThirtyFourBytesPerThirtyTwoValuesWithinHalfAStepOfEachValue() {
+        byte[] f32 = StepCodec.encodeBatch(batch(), WireFormat.F32);
+        byte[] q8 = StepCodec.encodeBatch(batch(), WireFormat.Q8_0);
+        assertEquals(3 * 64 * 4 - 3 * 64 / 32 * 34, f32.length - q8.length);
+        float[] sent = batch().steps().get(1).hidden().toFloatArray();
+        float[] got = StepCodec.decodeBatch(q8).steps().get(1).hidden().toFloatArray();
+        for (int block = 0; block < sent.length; block += 32) {
+            float max = 0;
+            for (int i = block; i < block + 32; i++) {
+                max = Math.max(max, Math.abs(sent[i]));
+            }
+            float step = max / 127;
+            for (int i = block; i < block + 32; i++) {
+                // half a quantization step, plus the F16 rounding of the scale applied to up to 127 steps
+                assertEquals(sent[i], got[i], step * 0.5f + max * 0x1p-10f, "value " + i);
+            }
+        }
+    }
+
+    @Test
+    void q8_0KeepsZerosAndAShortLastBlock() {
+        float[] values = new float[70]; // two whole blocks and one of 6
+        for (int i = 32; i < values.length; i++) {
+            values[i] = (i % 2 == 0 ? 1 : -1) * i / 7f;
+        }
+        StepBatch batch = StepBatch.of(SessionStep.ofHidden("s", 0, TensorPayload.ofFloats(values, 1, 70), SessionStep.Logits.LAST));
+        byte[] bytes = StepCodec.encodeBatch(batch, WireFormat.Q8_0);
+        assertEquals(70 + 3 * 2, WireFormat.Q8_0.bytesFor(70));
+        float[] got = StepCodec.decodeBatch(bytes).steps().get(0).hidden().toFloatArray();
+        for (int i = 0; i < 32; i++) {
+            assertEquals(0f, got[i], "an all-zero block stays zero");
+        }
+        assertEquals(values[68], got[68], Math.abs(values[69]) / 127, "the short block has its own scale");
+        assertEquals(values[69], got[69], Math.abs(values[69]) / 127);
+        for (int length = 0; length < bytes.length; length++) {
+            byte[] cut = Arrays.copyOf(bytes, length);
+            assertThrows(TransportException.class, () -> StepCodec.decodeBatch(cut), "truncated at " + length);
+        }
+    }
+
+    @Test
+    void wireFormatsParseByNameAndNameTheChoicesOtherwise() {
+        assertEquals(WireFormat.Q8_0, WireFormat.parse("q8_0"));
+        assertEquals(WireFormat.BF16, WireFormat.parse(" BF16"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> WireFormat.parse("int4")).getMessage().contains("f32, f16, bf16 or q8_0"));
     }
 
     @Test
@@ -73,14 +120,14 @@ class StepCodecTest {
     /** Every truncation and a flipped kind byte give a TransportException, never another exception. */
     @Test
     void malformedInputIsATransportException() {
-        byte[] good = StepCodec.encodeBatch(batch(), DType.F16);
+        byte[] good = StepCodec.encodeBatch(batch(), WireFormat.F16);
         for (int length = 0; length < good.length; length++) {
             byte[] cut = Arrays.copyOf(good, length);
             assertThrows(TransportException.class, () -> StepCodec.decodeBatch(cut), "truncated at " + length);
         }
         byte[] longer = Arrays.copyOf(good, good.length + 1);
         assertTrue(assertThrows(TransportException.class, () -> StepCodec.decodeBatch(longer)).getMessage().contains("after the end"));
-        byte[] result = StepCodec.encodeBatch(batch(), DType.F32);
+        byte[] result = StepCodec.encodeBatch(batch(), WireFormat.F32);
         assertThrows(TransportException.class, () -> StepCodec.decodeResult(result), "a batch is not a result");
         SplittableRandom r = new SplittableRandom(5);
         for (int i = 0; i < 2000; i++) {

@@ -5,10 +5,11 @@ import dev.baremetalrt.cluster.ClusterOptions;
 import dev.baremetalrt.cluster.ClusterPlanSource;
 import dev.baremetalrt.cluster.ClusterPlans;
 import dev.baremetalrt.cluster.EventBusTransport;
+import dev.baremetalrt.cluster.WireFormat;
 import dev.baremetalrt.core.engine.LocalDeployment;
 import dev.baremetalrt.core.engine.Pipeline;
 import dev.baremetalrt.core.model.Model;
-import dev.baremetalrt.spi.DType;
+import dev.baremetalrt.spi.Settings;
 import dev.baremetalrt.spi.ShardPlan;
 import java.time.Duration;
 import java.util.Arrays;
@@ -34,13 +35,31 @@ final class ClusterJoinOptions {
     @Option(names = "--cluster-port", description = "Hazelcast member port; the next free one is taken when busy (default: ${DEFAULT-VALUE}).", defaultValue = "5701")
     int port;
 
+    @Option(names = "--wire", paramLabel = "FORMAT", converter = WireFormatConverter.class,
+            description = {"How hidden states travel between nodes: f32 (exact, the default), f16 or bf16 (half the bytes),",
+                    "q8_0 (0.27 of the bytes, for slow links; greedy output may differ slightly). Default: BRT_CLUSTER_WIRE, else f32."})
+    WireFormat wire;
+
+    static final class WireFormatConverter implements picocli.CommandLine.ITypeConverter<WireFormat> {
+        @Override
+        public WireFormat convert(String value) {
+            return WireFormat.parse(value);
+        }
+    }
+
+    /** {@link #pipeline(ClusterNode, Model, WireFormat)} with this command's {@code --wire}. */
+    Pipeline pipeline(ClusterNode node, Model model) {
+        WireFormat format = wire != null ? wire : Settings.get("cluster.wire").map(WireFormat::parse).orElse(WireFormat.F32);
+        return pipeline(node, model, format);
+    }
+
     /**
      * A pipeline over the cluster's current plan of {@code model}, waiting until its stages are ready, that
      * recovers from a lost stage through the next plan epoch.
      */
-    static Pipeline pipeline(ClusterNode node, Model model) {
+    static Pipeline pipeline(ClusterNode node, Model model, WireFormat wire) {
         ShardPlan plan = ClusterPlans.awaitReady(node, model.modelId(), READY_TIMEOUT);
-        return new Pipeline(plan, new EventBusTransport(node, REQUEST_TIMEOUT, DType.F32), LocalDeployment.STEP_TIMEOUT,
+        return new Pipeline(plan, new EventBusTransport(node, REQUEST_TIMEOUT, wire), LocalDeployment.STEP_TIMEOUT,
                 new ClusterPlanSource(node, model.modelId()));
     }
 

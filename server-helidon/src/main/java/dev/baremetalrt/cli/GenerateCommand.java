@@ -74,7 +74,7 @@ final class GenerateCommand implements Callable<Integer> {
         try (Model m = ModelOptions.open(model)) {
             if (useCluster) {
                 try (ClusterNode node = ClusterNode.join(cluster.toOptions())) {
-                    Pipeline pipeline = ClusterJoinOptions.pipeline(node, m);
+                    Pipeline pipeline = cluster.pipeline(node, m);
                     ShardPlan plan = pipeline.plan();
                     int capacity = Math.min(deployment.context, m.config().contextLength());
                     InferenceEngine engine = new InferenceEngine(pipeline, m.tokenizer(), capacity, LocalDeployment.PREFILL_CHUNK);

@@ -24,7 +24,7 @@ import dev.baremetalrt.server.BrtServer;
 import dev.baremetalrt.server.ServedModel;
 import dev.baremetalrt.server.ServerConfig;
 import dev.baremetalrt.spi.BackendOptions;
-import dev.baremetalrt.spi.DType;
+import dev.baremetalrt.cluster.WireFormat;
 import dev.baremetalrt.spi.ShardPlan;
 import java.time.Duration;
 import dev.baremetalrt.conformance.StoriesReference;
@@ -95,7 +95,7 @@ class ClusterProcessesTest {
             ShardPlan plan = ClusterPlans.awaitReady(client, model.modelId(), Duration.ofSeconds(90));
             assertEquals(2, plan.stages().size());
             Process victim = nodes.process(plan.last().node());
-            Pipeline pipeline = new Pipeline(plan, new EventBusTransport(client, Duration.ofSeconds(30), DType.F32), Duration.ofSeconds(30),
+            Pipeline pipeline = new Pipeline(plan, new EventBusTransport(client, Duration.ofSeconds(30), WireFormat.F32), Duration.ofSeconds(30),
                     new ClusterPlanSource(client, model.modelId()));
             InferenceEngine engine = new InferenceEngine(pipeline, model.tokenizer(), 512, 512);
             long[] last = {System.nanoTime()};
@@ -165,7 +165,7 @@ class ClusterProcessesTest {
              ClusterNode member = ClusterNode.join(nodes.memberOptions());
              BrtServer server = BrtServer.start(new ServerConfig("127.0.0.1", 0, List.of(), List.of(), ServerConfig.DEFAULT_MAX_BODY_BYTES), 1)) {
             Model model = Models.open(file);
-            ServedModel served = ServedModel.onPipeline(model, ClusterJoinOptions.pipeline(member, model), 512, 8, 16, null);
+            ServedModel served = ServedModel.onPipeline(model, ClusterJoinOptions.pipeline(member, model, WireFormat.F32), 512, 8, 16, null);
             server.add(served);
             server.cluster(() -> ClusterStatus.snapshot(member).encode());
             ShardPlan plan = ClusterPlans.awaitReady(member, model.modelId(), Duration.ofSeconds(90));
