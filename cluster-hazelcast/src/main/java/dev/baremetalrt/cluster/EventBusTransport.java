@@ -14,15 +14,19 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Function;
 
 /**
  * Reaches stages on other nodes over the clustered event bus: request/reply with a timeout per request.
+ * A stage that answers "busy" (its queue is full) is asked again after a pause that doubles from 2 to
+ * 200 ms, within the same timeout.
  * Hidden states travel in {@code hiddenType} (F32 keeps results bit-identical to one process; F16 halves
  * the bytes per hop).
  */
@@ -30,7 +34,11 @@ public final class EventBusTransport implements Transport {
     private final Vertx vertx;
     private final Duration timeout;
     private final WireFormat hiddenType;
+    private static final long FIRST_BUSY_PAUSE_MS = 2;
+    private static final long MAX_BUSY_PAUSE_MS = 200;
+
     private final AtomicLong bytesSent = new AtomicLong();
+    private final LongAdder busyRetries = new LongAdder();
     /** Requests in flight and the node each one waits on, so that a node's departure fails them at once. */
     private final Map<CompletableFuture<?>, String> pending = new ConcurrentHashMap<>();
 
@@ -98,6 +106,16 @@ public final class EventBusTransport implements Transport {
         CompletableFuture<T> result = new CompletableFuture<>();
         pending.put(result, stage.node());
         result.whenComplete((r, e) -> pending.remove(result));
+        attempt(stage, op, body, options, decode, result, System.nanoTime() + timeout.toNanos(), FIRST_BUSY_PAUSE_MS);
+        return result;
+    }
+
+    /** Sends once; a busy stage is asked again after {@code pauseMs} (doubling, capped) until the deadline. */
+    private <T> void attempt(ShardPlan.Stage stage, String op, Buffer body, DeliveryOptions options, Function<Buffer, T> decode,
+                             CompletableFuture<T> result, long deadline, long pauseMs) {
+        if (result.isDone()) {
+            return; // the node left while we paused
+        }
         vertx.eventBus().<Buffer>request(StageAddress.of(stage), body, options).onComplete(reply -> {
             if (reply.succeeded()) {
                 try {
@@ -105,11 +123,22 @@ public final class EventBusTransport implements Transport {
                 } catch (RuntimeException e) {
                     result.completeExceptionally(e);
                 }
+            } else if (busy(reply.cause()) && System.nanoTime() + pauseMs * 1_000_000 < deadline) {
+                busyRetries.increment();
+                vertx.setTimer(pauseMs, t -> attempt(stage, op, body, options, decode, result, deadline, Math.min(MAX_BUSY_PAUSE_MS, pauseMs * 2)));
             } else {
                 result.completeExceptionally(translate(stage, op, reply.cause()));
             }
         });
-        return result;
+    }
+
+    private static boolean busy(Throwable cause) {
+        return cause instanceof ReplyException reply && reply.failureType() == ReplyFailure.RECIPIENT_FAILURE && reply.failureCode() == StageAddress.BUSY;
+    }
+
+    /** How often a busy stage made this transport pause and send again (back-pressure at work). */
+    public long busyRetries() {
+        return busyRetries.sum();
     }
 
     private BrtException translate(ShardPlan.Stage stage, String op, Throwable cause) {
@@ -121,6 +150,7 @@ public final class EventBusTransport implements Transport {
                 case RECIPIENT_FAILURE -> switch (reply.failureCode()) {
                     case StageAddress.SESSION_REFUSED -> new SessionException(reply.getMessage());
                     case StageAddress.BACKEND_REFUSED -> new BackendException(reply.getMessage());
+                    case StageAddress.BUSY -> new TransportException("%s stayed busy for %d ms: %s".formatted(where, timeout.toMillis(), reply.getMessage()));
                     default -> new TransportException("%s failed %s: %s".formatted(where, op, reply.getMessage()));
                 };
                 default -> new TransportException("%s: %s failed: %s".formatted(where, op, reply.getMessage()));

@@ -29,4 +29,6 @@ final class StageAddress {
     static final int BACKEND_REFUSED = 2;
     static final int BAD_REQUEST = 3;
     static final int FAILED = 4;
+    /** The stage has as many forwards queued as it takes; the sender pauses and retries. */
+    static final int BUSY = 5;
 }

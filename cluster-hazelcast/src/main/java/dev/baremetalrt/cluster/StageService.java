@@ -4,14 +4,20 @@ import static java.util.Objects.requireNonNull;
 
 import dev.baremetalrt.spi.BackendException;
 import dev.baremetalrt.spi.SessionException;
+import dev.baremetalrt.spi.SessionStep;
+import dev.baremetalrt.spi.Settings;
 import dev.baremetalrt.spi.ShardPlan;
 import dev.baremetalrt.spi.Shard;
+import dev.baremetalrt.spi.StepBatch;
+import dev.baremetalrt.spi.StepResult;
 import dev.baremetalrt.spi.TransportException;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -19,25 +25,49 @@ import java.util.logging.Logger;
  * Serves one loaded shard on the event bus at {@link StageAddress#of}. Requests run on a worker thread
  * (a forward blocks for the whole layer range); the shard's own refusals go back as reply failures with
  * their message, so the caller rethrows the same exception type.
+ *
+ * <p>Back-pressure: at most {@code maxQueued} forwards wait or run at once (setting
+ * {@code cluster.stage-queue}, default {@value #DEFAULT_MAX_QUEUED}); one more is answered
+ * {@link StageAddress#BUSY} at once, and the sender retries with a growing pause instead of piling work
+ * onto a node that cannot keep up. Counters of what the stage did feed the cluster's per-node throughput.
  */
 public final class StageService implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(StageService.class.getName());
+    static final int DEFAULT_MAX_QUEUED = 32;
 
     private final Vertx vertx;
     private final ShardPlan.Stage stage;
     private final Shard shard;
+    private final int maxQueued;
     private final MessageConsumer<Buffer> consumer;
+    private final AtomicInteger queued = new AtomicInteger();
+    private final LongAdder positions = new LongAdder();
+    private final LongAdder forwards = new LongAdder();
+    private final LongAdder busyNanos = new LongAdder();
+    private final LongAdder refusedBusy = new LongAdder();
 
-    private StageService(Vertx vertx, ShardPlan.Stage stage, Shard shard) {
+    /** What a stage has done since it started: positions through its layers, forwards, time spent in them, busy refusals. */
+    public record Counters(long positions, long forwards, long busyNanos, long refusedBusy) {}
+
+    private StageService(Vertx vertx, ShardPlan.Stage stage, Shard shard, int maxQueued) {
         this.vertx = vertx;
         this.stage = stage;
         this.shard = shard;
+        this.maxQueued = maxQueued;
         this.consumer = vertx.eventBus().consumer(StageAddress.of(stage), this::handle);
     }
 
     /** Starts serving {@code shard} as {@code stage}; returns once the address is registered cluster-wide. */
     public static StageService start(Vertx vertx, ShardPlan.Stage stage, Shard shard) {
-        StageService service = new StageService(requireNonNull(vertx, "vertx is null"), requireNonNull(stage, "stage is null"), requireNonNull(shard, "shard is null"));
+        return start(vertx, stage, shard, Settings.getInt("cluster.stage-queue", DEFAULT_MAX_QUEUED));
+    }
+
+    /** As {@link #start(Vertx, ShardPlan.Stage, Shard)} with at most {@code maxQueued} forwards waiting or running. */
+    public static StageService start(Vertx vertx, ShardPlan.Stage stage, Shard shard, int maxQueued) {
+        if (maxQueued < 1) {
+            throw new IllegalArgumentException("a stage must accept at least one forward at a time, got " + maxQueued);
+        }
+        StageService service = new StageService(requireNonNull(vertx, "vertx is null"), requireNonNull(stage, "stage is null"), requireNonNull(shard, "shard is null"), maxQueued);
         try {
             service.consumer.completion().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
         } catch (Exception e) {
@@ -48,8 +78,18 @@ public final class StageService implements AutoCloseable {
 
     private void handle(Message<Buffer> message) {
         String op = message.headers().get(StageAddress.OP);
+        boolean forward = StageAddress.FORWARD.equals(op);
+        if (forward && queued.incrementAndGet() > maxQueued) {
+            queued.decrementAndGet();
+            refusedBusy.increment();
+            message.fail(StageAddress.BUSY, "%s of model %s is busy (%d forwards queued)".formatted(stage.describe(), stage.modelId(), maxQueued));
+            return;
+        }
         // unordered: sessions of different callers may run while one forward blocks (shards serialise what they must)
         vertx.executeBlocking(() -> run(op, message), false).onComplete(done -> {
+            if (forward) {
+                queued.decrementAndGet();
+            }
             if (done.succeeded()) {
                 message.reply(done.result());
             } else {
@@ -69,7 +109,13 @@ public final class StageService implements AutoCloseable {
         String session = message.headers().get(StageAddress.SESSION);
         switch (op == null ? "" : op) {
             case StageAddress.FORWARD -> {
-                return Buffer.buffer(StepCodec.encodeResult(shard.forward(StepCodec.decodeBatch(message.body().getBytes()))));
+                StepBatch batch = StepCodec.decodeBatch(message.body().getBytes());
+                long start = System.nanoTime();
+                StepResult result = shard.forward(batch);
+                busyNanos.add(System.nanoTime() - start);
+                forwards.increment();
+                positions.add(batch.steps().stream().mapToLong(StageService::length).sum());
+                return Buffer.buffer(StepCodec.encodeResult(result));
             }
             case StageAddress.OPEN -> shard.openSession(session);
             case StageAddress.TRUNCATE -> shard.truncate(session, Integer.parseInt(message.headers().get(StageAddress.LENGTH)));
@@ -77,6 +123,18 @@ public final class StageService implements AutoCloseable {
             default -> throw new TransportException("unknown stage operation '%s' for %s".formatted(op, stage.describe()));
         }
         return Buffer.buffer();
+    }
+
+    private static long length(SessionStep step) {
+        return step.tokens() != null ? step.tokens().length : step.hidden().dim(0);
+    }
+
+    public ShardPlan.Stage stage() {
+        return stage;
+    }
+
+    public Counters counters() {
+        return new Counters(positions.sum(), forwards.sum(), busyNanos.sum(), refusedBusy.sum());
     }
 
     /** Stops serving; the shard stays loaded (its owner closes it). */

@@ -23,7 +23,7 @@ public final class TransportBenchmark {
     private TransportBenchmark() {}
 
     /** A stage that answers every step with its own input: for timing the transport alone. */
-    static final class EchoShard implements Shard {
+    static class EchoShard implements Shard {
         private final ShardSpec spec;
 
         EchoShard(ShardSpec spec) {

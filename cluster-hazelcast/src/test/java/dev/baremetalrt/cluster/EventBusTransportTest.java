@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.baremetalrt.backend.cpu.CpuBackendProvider;
-
 import dev.baremetalrt.conformance.SharedModels;
 import dev.baremetalrt.conformance.StoriesReference;
 import dev.baremetalrt.core.engine.CapacityShardPlanner;
@@ -19,13 +18,17 @@ import dev.baremetalrt.core.model.LlamaModel;
 import dev.baremetalrt.core.sampling.SamplingParams;
 import dev.baremetalrt.spi.Backend;
 import dev.baremetalrt.spi.BackendOptions;
+import dev.baremetalrt.spi.LayerRange;
 import dev.baremetalrt.spi.NodeCapacity;
 import dev.baremetalrt.spi.PlanRequest;
 import dev.baremetalrt.spi.SessionException;
 import dev.baremetalrt.spi.SessionStep;
+import dev.baremetalrt.spi.Shard;
 import dev.baremetalrt.spi.ShardPlan;
 import dev.baremetalrt.spi.ShardSpec;
 import dev.baremetalrt.spi.StepBatch;
+import dev.baremetalrt.spi.StepResult;
+import dev.baremetalrt.spi.TensorPayload;
 import dev.baremetalrt.spi.TransportException;
 import java.io.IOException;
 import java.time.Duration;
@@ -124,6 +127,48 @@ class EventBusTransportTest {
         System.out.printf("stories260K, one hop, bytes per batch over 60 tokens: f32 %d, q8_0 %d%n", f32.bytesSent() / 60, q8.bytesSent() / 60);
         assertTrue(q8.bytesSent() * 2 < f32.bytesSent(), "q8_0 %d bytes vs f32 %d".formatted(q8.bytesSent(), f32.bytesSent()));
         assertArrayEquals(StoriesReference.load().sequence(65), result.tokens());
+    }
+
+    /**
+     * Back-pressure: a stage that takes two forwards at a time answers the rest "busy"; the sender pauses
+     * and asks again, so twelve concurrent forwards all complete, never more than two run at once, and the
+     * counters see every position.
+     */
+    @Test
+    void aBusyStageMakesSendersPauseAndRetryUntilEveryForwardCompletes() {
+        java.util.concurrent.atomic.AtomicInteger running = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicInteger most = new java.util.concurrent.atomic.AtomicInteger();
+        Shard slow = new TransportBenchmark.EchoShard(null) {
+            @Override
+            public StepResult forward(StepBatch batch) {
+                most.accumulateAndGet(running.incrementAndGet(), Math::max);
+                try {
+                    Thread.sleep(40);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                running.decrementAndGet();
+                return super.forward(batch);
+            }
+        };
+        ShardPlan.Stage stage = new ShardPlan.Stage("slow", 0, b.nodeId(), "echo", new LayerRange(0, 1), false, false);
+        EventBusTransport transport = new EventBusTransport(a.vertx(), TIMEOUT, WireFormat.F32);
+        try (StageService service = StageService.start(b.vertx(), stage, slow, 2)) {
+            List<java.util.concurrent.CompletableFuture<StepResult>> sent = new ArrayList<>();
+            for (int i = 0; i < 12; i++) {
+                TensorPayload hidden = TensorPayload.ofFloats(new float[] {i, -i}, 1, 2);
+                sent.add(transport.forward(stage, StepBatch.of(SessionStep.ofHidden("s" + i, 0, hidden, SessionStep.Logits.LAST))));
+            }
+            for (int i = 0; i < 12; i++) {
+                assertArrayEquals(new float[] {i, -i}, sent.get(i).join().output("s" + i).toFloatArray(), "forward " + i + " came back whole");
+            }
+            assertTrue(most.get() <= 2, "at most two forwards ran at once, saw " + most.get());
+            assertTrue(transport.busyRetries() > 0, "some forwards were told to wait");
+            StageService.Counters counters = service.counters();
+            assertEquals(12, counters.positions());
+            assertEquals(12, counters.forwards());
+            assertTrue(counters.refusedBusy() > 0);
+        }
     }
 
     @Test
