@@ -7,8 +7,9 @@ import java.util.Map;
 
 /**
  * A snapshot of the cluster for {@code GET /v1/cluster} and {@code brt cluster status}: the members
- * (oldest first, the first one plans) with their inventories, and each model's published plan with its
- * epoch, the readiness of every stage and the nodes refused and why.
+ * (oldest first, the first one plans) with their inventories (measured speed included) and throughput
+ * (positions through their stages: in total and per second over the last 10 s, time busy, busy refusals),
+ * and each model's published plan with its epoch, the readiness of every stage and the nodes refused and why.
  */
 public final class ClusterStatus {
     private ClusterStatus() {}
@@ -17,12 +18,15 @@ public final class ClusterStatus {
         List<String> members = node.members();
         Map<String, String> inventories = node.map(NodeAgent.INVENTORY);
         Map<String, String> ready = node.map(NodeAgent.READY);
+        Map<String, String> stats = node.map(NodeAgent.STATS);
         JsonArray memberList = new JsonArray();
         for (int i = 0; i < members.size(); i++) {
             String id = members.get(i);
             String inventory = inventories.get(id);
+            String throughput = stats.get(id);
             memberList.add(new JsonObject().put("nodeId", id).put("coordinator", i == 0).put("self", id.equals(node.nodeId()))
-                    .put("inventory", inventory == null ? null : new JsonObject(inventory)));
+                    .put("inventory", inventory == null ? null : new JsonObject(inventory))
+                    .put("throughput", throughput == null ? null : new JsonObject(throughput)));
         }
         JsonArray plans = new JsonArray();
         for (String json : node.map(NodeAgent.PLANS).values()) {

@@ -14,7 +14,8 @@ import java.util.Map;
 /**
  * What the oldest member decides for one model: which checksum is the model (the one most nodes hold; a
  * tie goes to the oldest node's), which nodes are refused and why, and the plan over the others (one
- * stage per node, core's planner: spans by speed, capped by what each node's free memory holds). Pure:
+ * stage per node, core's planner: spans by measured speed ({@link #relativeSpeed}), capped by what each
+ * node's free memory holds). Pure:
  * tested without a cluster. A model that fits nowhere is the planner's {@code PlanException}, naming the
  * shortfall.
  */
@@ -46,6 +47,7 @@ final class Coordinator {
         Map<String, String> refused = new LinkedHashMap<>();
         List<NodeCapacity> nodes = new ArrayList<>();
         NodeInventory.ModelOffer agreed = null;
+        double fastest = holders.stream().mapToDouble(n -> offers.get(n.nodeId()).layersPerSecond()).max().orElse(0);
         for (NodeInventory node : holders) {
             NodeInventory.ModelOffer offer = offers.get(node.nodeId());
             if (!offer.checksum().equals(checksum)) {
@@ -54,7 +56,7 @@ final class Coordinator {
                 continue;
             }
             agreed = offer;
-            nodes.add(new NodeCapacity(node.nodeId(), node.backend(), Math.max(1, node.freeMemoryBytes()), 1.0));
+            nodes.add(new NodeCapacity(node.nodeId(), node.backend(), Math.max(1, node.freeMemoryBytes()), relativeSpeed(offer.layersPerSecond(), fastest)));
         }
         if (nodes.size() > agreed.layerCount()) {
             nodes = nodes.subList(0, agreed.layerCount()); // at most one stage per layer; the oldest nodes get them
@@ -62,6 +64,19 @@ final class Coordinator {
         ShardPlan plan = new CapacityShardPlanner().plan(new PlanRequest(modelId, epoch, agreed.layerCount(), agreed.layerBytes(),
                 agreed.headBytes(), agreed.headBytes(), nodes));
         return new Decision(modelId, checksum, plan, refused);
+    }
+
+    /**
+     * A node's speed relative to the fastest holder, as the planner's weight: within 20% of the fastest
+     * counts as equal (calibration on a busy machine varies about that much, and a plan should not move
+     * layers over noise), below that in steps of 0.05. Nodes that did not calibrate count as the fastest.
+     */
+    static double relativeSpeed(double layersPerSecond, double fastest) {
+        if (!(layersPerSecond > 0) || !(fastest > 0)) {
+            return 1.0;
+        }
+        double relative = layersPerSecond / fastest;
+        return relative >= 0.8 ? 1.0 : Math.max(0.05, Math.round(relative * 20) / 20.0);
     }
 
     /** Whether two plans put the same layers on the same nodes (epochs aside). */

@@ -37,6 +37,7 @@ public final class NodeAgent implements AutoCloseable {
     static final String INVENTORY = "brt.inventory";
     static final String PLANS = "brt.plans";
     static final String READY = "brt.ready";
+    static final String STATS = "brt.stats";
     private static final Logger LOG = Logger.getLogger(NodeAgent.class.getName());
 
     /** A stage this node serves. */
@@ -52,19 +53,29 @@ public final class NodeAgent implements AutoCloseable {
     private final Set<String> refusalsLogged = new HashSet<>();
     private final AtomicBoolean ticking = new AtomicBoolean();
     private final long timer;
+    private final RecentRate throughput = new RecentRate(java.time.Duration.ofSeconds(10));
+    private long retiredPositions;
+    private long retiredForwards;
+    private long publishedPositions = -1;
     private Backend backend;
     private volatile boolean closed;
 
     /**
      * @param freeMemoryBytes memory this node gives stages (planning input)
      * @param modelFiles      model files (GGUF or HF directories) this node offers
+     * @param calibrate       measure this node's speed on each model ({@link LayerCalibration}); leave it off
+     *                        when the nodes share one machine, where they would only measure each other
      */
-    public NodeAgent(ClusterNode node, BackendProvider provider, BackendOptions options, long freeMemoryBytes, List<Path> modelFiles, int contextCapacity) {
+    public NodeAgent(ClusterNode node, BackendProvider provider, BackendOptions options, long freeMemoryBytes, List<Path> modelFiles, int contextCapacity,
+                     boolean calibrate) {
         this.node = requireNonNull(node, "node is null");
         this.provider = requireNonNull(provider, "provider is null");
         this.options = requireNonNull(options, "options is null");
         this.contextCapacity = contextCapacity;
         List<NodeInventory.ModelOffer> offers = new ArrayList<>();
+        if (calibrate && !modelFiles.isEmpty()) {
+            backend = provider.open(options);
+        }
         for (Path file : modelFiles) {
             Model model = Models.open(file);
             models.put(model.modelId(), model);
@@ -72,8 +83,12 @@ public final class NodeAgent implements AutoCloseable {
             for (int l = 0; l < model.config().layerCount(); l++) {
                 layerBytes = Math.max(layerBytes, model.layerWeightBytes(l));
             }
+            double speed = calibrate ? LayerCalibration.layersPerSecond(backend, model) : 0;
+            if (calibrate) {
+                LOG.info(() -> "node %s: %s runs %.0f decoder layers/s on %s (calibration)".formatted(node.nodeId(), model.modelId(), speed, provider.id()));
+            }
             offers.add(new NodeInventory.ModelOffer(model.modelId(), file.toAbsolutePath().toString(), ModelChecksums.of(model),
-                    model.config().layerCount(), layerBytes, model.headWeightBytes()));
+                    model.config().layerCount(), layerBytes, model.headWeightBytes(), speed));
         }
         var probe = provider.probe();
         List<String> devices = probe.devices().stream().map(d -> d.id() + ": " + d.description()).toList();
@@ -103,6 +118,32 @@ public final class NodeAgent implements AutoCloseable {
             coordinate();
         }
         reconcile();
+        publishThroughput();
+    }
+
+    /** This node's stage counters and its recent rate, for the cluster status; published when they change. */
+    private void publishThroughput() {
+        long positions = 0;
+        long forwards = 0;
+        long busyNanos = 0;
+        long refusedBusy = 0;
+        for (Hosted h : hosted.values()) {
+            StageService.Counters c = h.service().counters();
+            positions += c.positions();
+            forwards += c.forwards();
+            busyNanos += c.busyNanos();
+            refusedBusy += c.refusedBusy();
+        }
+        positions += retiredPositions;
+        forwards += retiredForwards;
+        throughput.add(System.nanoTime(), positions);
+        if (positions != publishedPositions || throughput.changedSincePublished()) {
+            publishedPositions = positions;
+            node.map(STATS).put(node.nodeId(), new JsonObject().put("positions", positions).put("forwards", forwards)
+                    .put("busyMillis", busyNanos / 1_000_000).put("refusedBusy", refusedBusy)
+                    .put("positionsPerSecond", Math.round(throughput.perSecond() * 10) / 10.0).encode());
+            throughput.published();
+        }
     }
 
     /** The oldest member: one plan per offered model over the live members' inventories. */
@@ -177,6 +218,8 @@ public final class NodeAgent implements AutoCloseable {
         for (String k : new ArrayList<>(hosted.keySet())) {
             if (!wanted.containsKey(k)) {
                 Hosted h = hosted.remove(k);
+                retiredPositions += h.service().counters().positions();
+                retiredForwards += h.service().counters().forwards();
                 h.service().close();
                 h.shard().close();
                 LOG.info(() -> "node %s: unloaded %s of %s".formatted(node.nodeId(), h.stage().describe(), h.stage().modelId()));
@@ -216,6 +259,7 @@ public final class NodeAgent implements AutoCloseable {
         }
         try {
             node.map(INVENTORY).remove(node.nodeId());
+            node.map(STATS).remove(node.nodeId());
         } catch (RuntimeException e) {
             LOG.fine(() -> "withdrawing the inventory: " + e);
         }

@@ -22,9 +22,10 @@ import java.util.List;
 public record NodeInventory(String nodeId, String backend, String probe, List<String> devices, long freeMemoryBytes, List<ModelOffer> models) {
     /**
      * One model file on a node, with the sizes the planner needs: bytes of the largest decoder layer and of
-     * the output head (the embedding table, when the first stage holds it, is counted as the head's size).
+     * the output head (the embedding table, when the first stage holds it, is counted as the head's size),
+     * and the node's measured speed on it ({@link LayerCalibration}; 0 when calibration is off).
      */
-    public record ModelOffer(String modelId, String path, String checksum, int layerCount, long layerBytes, long headBytes) {
+    public record ModelOffer(String modelId, String path, String checksum, int layerCount, long layerBytes, long headBytes, double layersPerSecond) {
         public ModelOffer {
             requireNonNull(modelId, "modelId is null");
             requireNonNull(path, "path is null");
@@ -44,7 +45,7 @@ public record NodeInventory(String nodeId, String backend, String probe, List<St
         JsonArray offers = new JsonArray();
         for (ModelOffer m : models) {
             offers.add(new JsonObject().put("modelId", m.modelId()).put("path", m.path()).put("checksum", m.checksum()).put("layerCount", m.layerCount())
-                    .put("layerBytes", m.layerBytes()).put("headBytes", m.headBytes()));
+                    .put("layerBytes", m.layerBytes()).put("headBytes", m.headBytes()).put("layersPerSecond", m.layersPerSecond()));
         }
         return new JsonObject().put("nodeId", nodeId).put("backend", backend).put("probe", probe).put("devices", new JsonArray(devices))
                 .put("freeMemoryBytes", freeMemoryBytes).put("models", offers);
@@ -55,7 +56,7 @@ public record NodeInventory(String nodeId, String backend, String probe, List<St
         for (Object o : json.getJsonArray("models")) {
             JsonObject m = (JsonObject) o;
             offers.add(new ModelOffer(m.getString("modelId"), m.getString("path"), m.getString("checksum"), m.getInteger("layerCount"),
-                    m.getLong("layerBytes", 0L), m.getLong("headBytes", 0L)));
+                    m.getLong("layerBytes", 0L), m.getLong("headBytes", 0L), m.getDouble("layersPerSecond", 0.0)));
         }
         List<String> devices = new ArrayList<>();
         json.getJsonArray("devices", new JsonArray()).forEach(d -> devices.add(String.valueOf(d)));

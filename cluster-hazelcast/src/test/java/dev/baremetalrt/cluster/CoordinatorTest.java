@@ -12,7 +12,27 @@ import org.junit.jupiter.api.Test;
 /** The oldest member's decisions, without a cluster. */
 class CoordinatorTest {
     private static NodeInventory node(String id, long memory, String checksum) {
-        return new NodeInventory(id, "cpu", "2 threads", List.of("cpu: amd64"), memory, List.of(new NodeInventory.ModelOffer("m", "/models/m.gguf", checksum, 8, 1L << 30, 1L << 29)));
+        return node(id, memory, checksum, 100);
+    }
+
+    private static NodeInventory node(String id, long memory, String checksum, double layersPerSecond) {
+        return new NodeInventory(id, "cpu", "2 threads", List.of("cpu: amd64"), memory,
+                List.of(new NodeInventory.ModelOffer("m", "/models/m.gguf", checksum, 8, 1L << 30, 1L << 29, layersPerSecond)));
+    }
+
+    @Test
+    void aNodeThreeTimesAsFastGetsAboutThreeTimesTheLayers() {
+        var d = Coordinator.decide("m", List.of(node("slow", 64L << 30, "x", 100), node("fast", 64L << 30, "x", 300)), 1);
+        assertEquals(List.of(2, 6), d.plan().stages().stream().map(s -> s.layers().size()).toList(), d.plan().describe());
+    }
+
+    @Test
+    void speedsWithinTwentyPercentCountAsEqualSoNoiseDoesNotMoveLayers() {
+        var d = Coordinator.decide("m", List.of(node("a", 64L << 30, "x", 85), node("b", 64L << 30, "x", 100)), 1);
+        assertEquals(List.of(4, 4), d.plan().stages().stream().map(s -> s.layers().size()).toList(), d.plan().describe());
+        assertEquals(1.0, Coordinator.relativeSpeed(0, 100), "a node that did not calibrate counts as the fastest");
+        assertEquals(0.5, Coordinator.relativeSpeed(51, 100));
+        assertEquals(0.05, Coordinator.relativeSpeed(0.001, 100), "never zero: the planner needs a positive speed");
     }
 
     @Test

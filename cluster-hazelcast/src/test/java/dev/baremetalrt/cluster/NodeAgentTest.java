@@ -72,10 +72,13 @@ class NodeAgentTest {
         for (int i = 0; i < 3; i++) {
             nodes[i] = ClusterNode.join(new ClusterOptions(name, "127.0.0.1", ports[i], members, false, Duration.ofSeconds(1), Duration.ofSeconds(5)));
             open.add(nodes[i]);
-            agents[i] = new NodeAgent(nodes[i], new CpuBackendProvider(), BackendOptions.withThreads(1), 1L << 30, List.of(files[i]), 512);
+            // the oldest calibrates before the others start; the rest do not, so they count as equally fast
+            agents[i] = new NodeAgent(nodes[i], new CpuBackendProvider(), BackendOptions.withThreads(1), 1L << 30, List.of(files[i]), 512, i == 0);
             open.add(agents[i]);
         }
         assertTrue(nodes[0].isCoordinator(), "the first member is the oldest");
+        assertTrue(agents[0].inventory().models().getFirst().layersPerSecond() > 0, "calibration measured a speed");
+        assertEquals(0.0, agents[1].inventory().models().getFirst().layersPerSecond(), "no calibration, no speed");
 
         ShardPlan plan = ClusterPlans.awaitReady(nodes[0], "stories260K", WAIT);
         assertEquals(List.of(nodes[0].nodeId(), nodes[1].nodeId()), plan.stages().stream().map(ShardPlan.Stage::node).toList(), "one stage per holder of the real model");
@@ -117,7 +120,7 @@ class NodeAgentTest {
         String name = "brt-rebalance-" + ProcessHandle.current().pid();
         ClusterNode a = ClusterNode.join(new ClusterOptions(name, "127.0.0.1", ports[0], members, false, Duration.ofSeconds(1), Duration.ofSeconds(5)));
         open.add(a);
-        open.add(new NodeAgent(a, new CpuBackendProvider(), BackendOptions.withThreads(1), 1L << 30, List.of(stories), 512));
+        open.add(new NodeAgent(a, new CpuBackendProvider(), BackendOptions.withThreads(1), 1L << 30, List.of(stories), 512, false));
         ClusterNode client = ClusterNode.join(new ClusterOptions(name, "127.0.0.1", ports[2], members, false, Duration.ofSeconds(1), Duration.ofSeconds(5)));
         open.add(client);
         try (var model = Models.open(stories);
@@ -138,7 +141,7 @@ class NodeAgentTest {
                     if (++count[0] == 100) {
                         ClusterNode b = ClusterNode.join(new ClusterOptions(name, "127.0.0.1", ports[1], members, false, Duration.ofSeconds(1), Duration.ofSeconds(5)));
                         open.add(b);
-                        open.add(new NodeAgent(b, new CpuBackendProvider(), BackendOptions.withThreads(1), 1L << 30, List.of(stories), 512));
+                        open.add(new NodeAgent(b, new CpuBackendProvider(), BackendOptions.withThreads(1), 1L << 30, List.of(stories), 512, false));
                         ClusterPlans.awaitReady(client, "stories260K", first.epoch(), WAIT); // the re-plan is in place before the stream goes on
                     }
                 }

@@ -63,7 +63,15 @@ final class ClusterCommand implements Runnable {
                         inv.getLong("freeMemoryBytes") / (double) (1L << 30));
                 for (Object mo : inv.getJsonArray("models")) {
                     JsonObject model = (JsonObject) mo;
-                    out.printf("      %s (%s, checksum %s…)%n", model.getString("modelId"), model.getString("path"), model.getString("checksum").substring(0, 12));
+                    double speed = model.getDouble("layersPerSecond", 0.0);
+                    out.printf("      %s (%s, checksum %s…)%s%n", model.getString("modelId"), model.getString("path"), model.getString("checksum").substring(0, 12),
+                            speed > 0 ? ", %.0f layers/s measured".formatted(speed) : "");
+                }
+                JsonObject t = m.getJsonObject("throughput");
+                if (t != null) {
+                    out.printf("      throughput: %.1f positions/s now (last 10 s), %d positions in %d forwards so far, %d ms busy, %d busy refusals%n",
+                            t.getDouble("positionsPerSecond", 0.0), t.getLong("positions", 0L), t.getLong("forwards", 0L), t.getLong("busyMillis", 0L),
+                            t.getLong("refusedBusy", 0L));
                 }
             }
             for (Object o : status.getJsonArray("plans")) {

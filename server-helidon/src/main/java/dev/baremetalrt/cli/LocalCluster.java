@@ -70,7 +70,8 @@ final class LocalCluster implements AutoCloseable {
         command.add(ProcessHandle.current().info().command().orElseThrow(() -> new BrtException("cannot tell which java runs this process")));
         command.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments().stream().filter(a -> a.startsWith("--") || a.startsWith("-X")).toList());
         command.addAll(List.of("-cp", System.getProperty("java.class.path"), BrtCommand.class.getName(), "node", "--model", model.toString(),
-                "--threads", Integer.toString(threads), "--join", String.join(",", members), "--cluster-port", Integer.toString(port), "--cluster-name", name));
+                "--threads", Integer.toString(threads), "--join", String.join(",", members), "--cluster-port", Integer.toString(port), "--cluster-name", name,
+                "--no-calibrate")); // the nodes share this machine's cores: calibration would only measure each other
         return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
     }
 

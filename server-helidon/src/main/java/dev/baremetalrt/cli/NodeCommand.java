@@ -32,6 +32,11 @@ final class NodeCommand implements Callable<Integer> {
     @Option(names = "--ctx", description = "Context capacity per session in tokens (default: ${DEFAULT-VALUE}).", defaultValue = "4096")
     int context;
 
+    @Option(names = "--calibrate", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = {"Measure this node's decode speed on each offered model (a fraction of a second) so that faster nodes get",
+                    "more layers (default). --no-calibrate counts every node as equally fast: right when nodes share one machine."})
+    boolean calibrate;
+
     @Mixin
     ClusterJoinOptions cluster;
 
@@ -45,7 +50,7 @@ final class NodeCommand implements Callable<Integer> {
         var provider = backendOptions.provider();
         long offered = memory != null ? SynthCommand.parseSize("--memory", memory) : Runtime.getRuntime().maxMemory() + modelBytes();
         ClusterNode node = ClusterNode.join(cluster.toOptions());
-        NodeAgent agent = new NodeAgent(node, provider, BackendOptions.withThreads(threads), offered, models, context);
+        NodeAgent agent = new NodeAgent(node, provider, BackendOptions.withThreads(threads), offered, models, context, calibrate);
         CountDownLatch stopped = new CountDownLatch(1);
         Thread leave = new Thread(() -> {
             agent.close();
@@ -56,6 +61,11 @@ final class NodeCommand implements Callable<Integer> {
         var out = spec.commandLine().getOut();
         out.printf("node %s joined cluster %s on %s (%d member(s)); offering %s on %s; Ctrl-C leaves%n", node.nodeId(), node.clusterName(),
                 cluster.host, node.members().size(), agent.inventory().models().stream().map(m -> m.modelId()).toList(), provider.id());
+        for (var offer : agent.inventory().models()) {
+            if (offer.layersPerSecond() > 0) {
+                out.printf("  %s: %.0f decoder layers/s per decode step on this node (calibration)%n", offer.modelId(), offer.layersPerSecond());
+            }
+        }
         out.flush();
         stopped.await();
         return 0;

@@ -154,6 +154,25 @@ class ClusterProcessesTest {
         }
     }
 
+    /** Whether {@code node}'s throughput in GET /v1/cluster reaches {@code positions} within 5 s (nodes publish every 300 ms). */
+    private static boolean eventuallyCounted(int port, String node, int positions) throws Exception {
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (System.nanoTime() < deadline) {
+            var status = new io.vertx.core.json.JsonObject(java.net.http.HttpClient.newHttpClient().send(
+                    java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port + "/v1/cluster")).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString()).body());
+            for (Object o : status.getJsonArray("members")) {
+                var m = (io.vertx.core.json.JsonObject) o;
+                var t = m.getJsonObject("throughput");
+                if (m.getString("nodeId").equals(node) && t != null && t.getLong("positions") >= positions && t.getDouble("positionsPerSecond") > 0) {
+                    return true;
+                }
+            }
+            Thread.sleep(100);
+        }
+        return false;
+    }
+
     /**
      * The HTTP API on a cluster member: four concurrent greedy streams; the node holding the last stage is
      * SIGKILLed after 40 streamed tokens in all. Every stream completes with the text of an undisturbed one.
@@ -181,6 +200,8 @@ class ClusterProcessesTest {
             String request = "{\"model\": \"stories260K\", \"messages\": [{\"role\": \"user\", \"content\": \"Once upon a time\"}], "
                     + "\"max_tokens\": 300, \"temperature\": 0, \"stream\": true}";
             StreamingChatClient.Result undisturbed = http.stream(request, d -> {});
+            assertTrue(eventuallyCounted(server.port(), plan.last().node(), undisturbed.completionTokens()),
+                    "GET /v1/cluster counts the positions the stream sent through the last stage's node");
             java.util.concurrent.atomic.AtomicInteger deltas = new java.util.concurrent.atomic.AtomicInteger();
             List<java.util.concurrent.Future<StreamingChatClient.Result>> streams = new ArrayList<>();
             try (var pool = java.util.concurrent.Executors.newFixedThreadPool(4)) {
