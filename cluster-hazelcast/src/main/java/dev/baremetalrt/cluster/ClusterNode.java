@@ -30,25 +30,28 @@ public final class ClusterNode implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(ClusterNode.class.getName());
     private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
     private static final String NODE_ID_ATTRIBUTE = "__vertx.nodeId";
-    /** Hazelcast logs every connection attempt at INFO; BRT_DEBUG=1 (INFO logging) shows them again. */
-    private static final Logger HAZELCAST_LOG = Logger.getLogger("com.hazelcast");
 
     static {
-        if (dev.baremetalrt.spi.Settings.get("debug").isEmpty()) {
-            HAZELCAST_LOG.setLevel(java.util.logging.Level.WARNING);
-        }
+        ClusterLogging.useJul();
     }
 
     private final Vertx vertx;
     private final HazelcastInstance hazelcast;
     private final HazelcastClusterManager clusterManager;
     private final String clusterName;
+    private final boolean tls;
 
-    private ClusterNode(Vertx vertx, HazelcastInstance hazelcast, HazelcastClusterManager clusterManager, String clusterName) {
+    private ClusterNode(Vertx vertx, HazelcastInstance hazelcast, HazelcastClusterManager clusterManager, String clusterName, boolean tls) {
         this.vertx = vertx;
         this.hazelcast = hazelcast;
         this.clusterManager = clusterManager;
         this.clusterName = clusterName;
+        this.tls = tls;
+    }
+
+    /** Whether this node's event bus runs TLS with client certificates. */
+    public boolean tls() {
+        return tls;
     }
 
     /** Joins (or founds) the cluster; blocks until this node is a member. */
@@ -59,16 +62,22 @@ public final class ClusterNode implements AutoCloseable {
         config.getMemberAttributeConfig().setAttribute(NODE_ID_ATTRIBUTE, java.util.UUID.randomUUID().toString());
         HazelcastInstance hazelcast = Hazelcast.newHazelcastInstance(config);
         HazelcastClusterManager manager = new HazelcastClusterManager(hazelcast);
-        VertxOptions vertxOptions = new VertxOptions().setEventBusOptions(new EventBusOptions().setHost(options.host()).setClusterPublicHost(options.host()));
+        EventBusOptions bus = new EventBusOptions().setHost(options.host()).setClusterPublicHost(options.host()).setPort(options.busPort());
+        if (options.tls() != null) {
+            options.tls().apply(bus);
+        }
+        VertxOptions vertxOptions = new VertxOptions().setEventBusOptions(bus);
         Future<Vertx> started = Vertx.builder().with(vertxOptions).withClusterManager(manager).buildClustered();
         try {
             Vertx vertx = started.toCompletionStage().toCompletableFuture().get(START_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
-            ClusterNode node = new ClusterNode(vertx, hazelcast, manager, options.clusterName());
-            LOG.info(() -> "node %s joined cluster %s (%d members)".formatted(node.nodeId(), options.clusterName(), node.members().size()));
+            ClusterNode node = new ClusterNode(vertx, hazelcast, manager, config.getClusterName(), options.tls() != null);
+            LOG.info(() -> "node %s joined cluster %s (%d members, event bus %s)".formatted(node.nodeId(), node.clusterName(), node.members().size(),
+                    options.tls() == null ? "plaintext" : options.tls()));
             return node;
         } catch (ExecutionException e) {
             hazelcast.shutdown();
-            throw new TransportException("could not join cluster %s on %s: %s".formatted(options.clusterName(), options.host(), e.getCause().getMessage()));
+            throw new TransportException("could not join cluster %s on %s (event-bus port %s): %s".formatted(config.getClusterName(), options.host(),
+                    options.busPort() == 0 ? "any" : options.busPort(), e.getCause().getMessage()));
         } catch (TimeoutException e) {
             throw new TransportException("joining cluster %s took longer than %s".formatted(options.clusterName(), START_TIMEOUT));
         } catch (InterruptedException e) {
@@ -79,7 +88,8 @@ public final class ClusterNode implements AutoCloseable {
 
     static Config hazelcastConfig(ClusterOptions options) {
         Config config = ConfigUtil.loadConfig(); // keeps the maps Vert.x needs
-        config.setClusterName(options.clusterName());
+        // nodes of different CAs must not form one cluster: their event buses could not talk anyway
+        config.setClusterName(options.tls() == null ? options.clusterName() : options.tls().clusterName(options.clusterName()));
         config.setProperty("hazelcast.logging.type", "jdk");
         config.setProperty("hazelcast.phone.home.enabled", "false");
         config.setProperty("hazelcast.wait.seconds.before.join", "0");

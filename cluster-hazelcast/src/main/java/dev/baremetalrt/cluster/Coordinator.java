@@ -27,6 +27,15 @@ final class Coordinator {
 
     /** @param inventories the members' inventories, oldest member first */
     static Decision decide(String modelId, List<NodeInventory> inventories, long epoch) {
+        return decide(modelId, inventories, Map.of(), epoch);
+    }
+
+    /**
+     * @param inventories the members' inventories, oldest member first
+     * @param unreachable members the coordinator could not reach over the event bus, with the reason; they
+     *                    are refused (a plan through them would fail at its first step)
+     */
+    static Decision decide(String modelId, List<NodeInventory> inventories, Map<String, String> unreachable, long epoch) {
         Map<String, Integer> votes = new LinkedHashMap<>();
         Map<String, NodeInventory.ModelOffer> offers = new HashMap<>();
         List<NodeInventory> holders = new ArrayList<>();
@@ -56,7 +65,15 @@ final class Coordinator {
                 continue;
             }
             agreed = offer;
+            String why = unreachable.get(node.nodeId());
+            if (why != null) {
+                refused.put(node.nodeId(), "it cannot be reached over the cluster's event bus (%s); it gets no shard".formatted(why));
+                continue;
+            }
             nodes.add(new NodeCapacity(node.nodeId(), node.backend(), Math.max(1, node.freeMemoryBytes()), relativeSpeed(offer.layersPerSecond(), fastest)));
+        }
+        if (nodes.isEmpty()) {
+            throw new dev.baremetalrt.spi.PlanException("no node that holds %s can be reached: %s".formatted(modelId, refused));
         }
         if (nodes.size() > agreed.layerCount()) {
             nodes = nodes.subList(0, agreed.layerCount()); // at most one stage per layer; the oldest nodes get them

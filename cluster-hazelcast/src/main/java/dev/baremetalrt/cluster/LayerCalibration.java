@@ -12,19 +12,20 @@ import java.util.Arrays;
 import java.util.SplittableRandom;
 
 /**
- * The short calibration a node runs when it offers a model: it loads the model's first decoder layer on its
- * backend (alone, no embedding or head), runs single-position decode steps for at least
- * {@value #MIN_MILLIS} ms and {@value #MIN_STEPS} steps after {@value #WARMUP} warm-up steps, and reports
- * the median as decoder layers per second. The coordinator shares layers in proportion to it. It costs one
- * layer's load plus a fraction of a second; the minimum time keeps a tiny model's microsecond steps from
- * measuring only the JIT and the timer. {@code brt node --no-calibrate} skips it (every node then counts as
- * equally fast), which is right when the nodes share one machine.
+ * The short calibration a node runs when it offers a model, before it joins the cluster: it loads the
+ * model's first decoder layer on its backend (alone, no embedding or head), runs single-position decode
+ * steps for {@value #WARMUP_MILLIS} ms (and at least {@value #WARMUP} steps) to warm up the JIT, then for
+ * at least {@value #MIN_MILLIS} ms and {@value #MIN_STEPS} steps more, and reports the median as decoder
+ * layers per second. The coordinator shares layers in proportion to it. It costs one layer's load plus
+ * about 1.3 s. On a shared machine it varies by tens of percent (the coordinator ignores differences under
+ * 20%); {@code brt node --no-calibrate} skips it, which is right when the nodes share one machine.
  */
 final class LayerCalibration {
     static final int WARMUP = 4;
     static final int MIN_STEPS = 16;
     static final int MAX_STEPS = 4096;
-    static final long MIN_MILLIS = 150;
+    static final long WARMUP_MILLIS = 1000;
+    static final long MIN_MILLIS = 300;
     private static final int CONTEXT = 64;
 
     private LayerCalibration() {}
@@ -36,10 +37,14 @@ final class LayerCalibration {
         long[] nanos = new long[MAX_STEPS];
         int measured = 0;
         long begin = System.nanoTime();
+        long warmedAt = -1;
         try (Shard shard = backend.load(new ShardSpec(model, new LayerRange(0, 1), false, false, CONTEXT))) {
             shard.openSession("calibration");
             for (int step = 0; measured < MAX_STEPS; step++) {
-                if (measured >= MIN_STEPS && System.nanoTime() - begin >= MIN_MILLIS * 1_000_000) {
+                if (warmedAt < 0 && step >= WARMUP && System.nanoTime() - begin >= WARMUP_MILLIS * 1_000_000) {
+                    warmedAt = System.nanoTime(); // the JIT has had its time: measure from here
+                }
+                if (measured >= MIN_STEPS && warmedAt >= 0 && System.nanoTime() - warmedAt >= MIN_MILLIS * 1_000_000) {
                     break;
                 }
                 int position = step % CONTEXT;
@@ -53,7 +58,7 @@ final class LayerCalibration {
                 StepBatch batch = StepBatch.of(SessionStep.ofHidden("calibration", position, TensorPayload.ofFloats(hidden, 1, dim), SessionStep.Logits.LAST));
                 long start = System.nanoTime();
                 shard.forward(batch);
-                if (step >= WARMUP) {
+                if (warmedAt >= 0) {
                     nanos[measured++] = System.nanoTime() - start;
                 }
             }

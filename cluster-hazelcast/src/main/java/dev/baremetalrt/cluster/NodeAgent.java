@@ -53,6 +53,7 @@ public final class NodeAgent implements AutoCloseable {
     private final Set<String> refusalsLogged = new HashSet<>();
     private final AtomicBoolean ticking = new AtomicBoolean();
     private final long timer;
+    private final MemberPings pings;
     private final RecentRate throughput = new RecentRate(java.time.Duration.ofSeconds(10));
     private long retiredPositions;
     private long retiredForwards;
@@ -63,19 +64,16 @@ public final class NodeAgent implements AutoCloseable {
     /**
      * @param freeMemoryBytes memory this node gives stages (planning input)
      * @param modelFiles      model files (GGUF or HF directories) this node offers
-     * @param calibrate       measure this node's speed on each model ({@link LayerCalibration}); leave it off
-     *                        when the nodes share one machine, where they would only measure each other
+     * @param layersPerSecond this node's measured speed per model file ({@link #calibrate}); a file without
+     *                        one counts as fast as the fastest node
      */
     public NodeAgent(ClusterNode node, BackendProvider provider, BackendOptions options, long freeMemoryBytes, List<Path> modelFiles, int contextCapacity,
-                     boolean calibrate) {
+                     Map<Path, Double> layersPerSecond) {
         this.node = requireNonNull(node, "node is null");
         this.provider = requireNonNull(provider, "provider is null");
         this.options = requireNonNull(options, "options is null");
         this.contextCapacity = contextCapacity;
         List<NodeInventory.ModelOffer> offers = new ArrayList<>();
-        if (calibrate && !modelFiles.isEmpty()) {
-            backend = provider.open(options);
-        }
         for (Path file : modelFiles) {
             Model model = Models.open(file);
             models.put(model.modelId(), model);
@@ -83,16 +81,14 @@ public final class NodeAgent implements AutoCloseable {
             for (int l = 0; l < model.config().layerCount(); l++) {
                 layerBytes = Math.max(layerBytes, model.layerWeightBytes(l));
             }
-            double speed = calibrate ? LayerCalibration.layersPerSecond(backend, model) : 0;
-            if (calibrate) {
-                LOG.info(() -> "node %s: %s runs %.0f decoder layers/s on %s (calibration)".formatted(node.nodeId(), model.modelId(), speed, provider.id()));
-            }
+            double speed = layersPerSecond.getOrDefault(file, 0.0);
             offers.add(new NodeInventory.ModelOffer(model.modelId(), file.toAbsolutePath().toString(), ModelChecksums.of(model),
                     model.config().layerCount(), layerBytes, model.headWeightBytes(), speed));
         }
         var probe = provider.probe();
         List<String> devices = probe.devices().stream().map(d -> d.id() + ": " + d.description()).toList();
         this.inventory = new NodeInventory(node.nodeId(), provider.id(), probe.detail(), devices, freeMemoryBytes, offers);
+        this.pings = MemberPings.start(node);
         node.map(INVENTORY).put(node.nodeId(), inventory.toJson().encode());
         this.timer = node.vertx().setPeriodic(TICK_MS, id -> {
             if (!closed && ticking.compareAndSet(false, true)) {
@@ -107,6 +103,28 @@ public final class NodeAgent implements AutoCloseable {
                 });
             }
         });
+    }
+
+    /**
+     * Measures this machine's decode speed on each model ({@link LayerCalibration}). Run it before joining:
+     * a join sets Hazelcast migrating partitions, which would be measured too. Skip it when the nodes share
+     * one machine, where they would only measure each other.
+     */
+    public static Map<Path, Double> calibrate(BackendProvider provider, BackendOptions options, List<Path> modelFiles) {
+        Map<Path, Double> speeds = new LinkedHashMap<>();
+        if (modelFiles.isEmpty()) {
+            return speeds;
+        }
+        try (Backend backend = provider.open(options)) {
+            for (Path file : modelFiles) {
+                try (Model model = Models.open(file)) {
+                    double speed = LayerCalibration.layersPerSecond(backend, model);
+                    speeds.put(file, speed);
+                    LOG.info(() -> "%s runs %.0f decoder layers/s on %s (calibration)".formatted(model.modelId(), speed, provider.id()));
+                }
+            }
+        }
+        return speeds;
     }
 
     public NodeInventory inventory() {
@@ -152,9 +170,15 @@ public final class NodeAgent implements AutoCloseable {
         Map<String, String> plans = node.map(PLANS);
         List<NodeInventory> live = new ArrayList<>();
         Set<String> modelIds = new HashSet<>();
-        for (String member : node.members()) {
+        List<String> members = node.members();
+        pings.check(members.stream().filter(inventories::containsKey).toList());
+        if (pings.firstAnswerPending()) {
+            return; // a new member: plan once its reachability is known instead of twice
+        }
+        Map<String, String> unreachable = pings.unreachable();
+        for (String member : members) {
             String json = inventories.get(member);
-            if (json != null) {
+            if (json != null && (pings.reachable(member) || unreachable.containsKey(member))) { // not planned before its first answer
                 NodeInventory inv = NodeInventory.fromJson(new JsonObject(json));
                 live.add(inv);
                 inv.models().forEach(m -> modelIds.add(m.modelId()));
@@ -167,7 +191,7 @@ public final class NodeAgent implements AutoCloseable {
             long epoch = current == null ? 1 : current.getLong("epoch") + 1;
             Coordinator.Decision decision;
             try {
-                decision = Coordinator.decide(modelId, live, epoch);
+                decision = Coordinator.decide(modelId, live, unreachable, epoch);
             } catch (PlanException e) {
                 // published instead of a plan: serving nodes fail fast with this message until capacity returns
                 String error = new JsonObject().put("modelId", modelId).put("epoch", epoch).put("error", e.getMessage()).encode();
@@ -252,11 +276,15 @@ public final class NodeAgent implements AutoCloseable {
     /** Stops serving, unloads every stage and withdraws the inventory (the node stays in the cluster). */
     @Override
     public void close() {
+        if (closed) {
+            return;
+        }
         closed = true;
         node.vertx().cancelTimer(timer);
         while (ticking.get()) {
             Thread.onSpinWait();
         }
+        pings.close();
         try {
             node.map(INVENTORY).remove(node.nodeId());
             node.map(STATS).remove(node.nodeId());

@@ -24,6 +24,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
@@ -72,8 +73,9 @@ class NodeAgentTest {
         for (int i = 0; i < 3; i++) {
             nodes[i] = ClusterNode.join(new ClusterOptions(name, "127.0.0.1", ports[i], members, false, Duration.ofSeconds(1), Duration.ofSeconds(5)));
             open.add(nodes[i]);
-            // the oldest calibrates before the others start; the rest do not, so they count as equally fast
-            agents[i] = new NodeAgent(nodes[i], new CpuBackendProvider(), BackendOptions.withThreads(1), 1L << 30, List.of(files[i]), 512, i == 0);
+            // the oldest calibrates; the rest do not, so they count as equally fast
+            Map<Path, Double> speeds = i == 0 ? NodeAgent.calibrate(new CpuBackendProvider(), BackendOptions.withThreads(1), List.of(files[i])) : Map.of();
+            agents[i] = new NodeAgent(nodes[i], new CpuBackendProvider(), BackendOptions.withThreads(1), 1L << 30, List.of(files[i]), 512, speeds);
             open.add(agents[i]);
         }
         assertTrue(nodes[0].isCoordinator(), "the first member is the oldest");
@@ -120,7 +122,7 @@ class NodeAgentTest {
         String name = "brt-rebalance-" + ProcessHandle.current().pid();
         ClusterNode a = ClusterNode.join(new ClusterOptions(name, "127.0.0.1", ports[0], members, false, Duration.ofSeconds(1), Duration.ofSeconds(5)));
         open.add(a);
-        open.add(new NodeAgent(a, new CpuBackendProvider(), BackendOptions.withThreads(1), 1L << 30, List.of(stories), 512, false));
+        open.add(new NodeAgent(a, new CpuBackendProvider(), BackendOptions.withThreads(1), 1L << 30, List.of(stories), 512, Map.of()));
         ClusterNode client = ClusterNode.join(new ClusterOptions(name, "127.0.0.1", ports[2], members, false, Duration.ofSeconds(1), Duration.ofSeconds(5)));
         open.add(client);
         try (var model = Models.open(stories);
@@ -141,7 +143,7 @@ class NodeAgentTest {
                     if (++count[0] == 100) {
                         ClusterNode b = ClusterNode.join(new ClusterOptions(name, "127.0.0.1", ports[1], members, false, Duration.ofSeconds(1), Duration.ofSeconds(5)));
                         open.add(b);
-                        open.add(new NodeAgent(b, new CpuBackendProvider(), BackendOptions.withThreads(1), 1L << 30, List.of(stories), 512, false));
+                        open.add(new NodeAgent(b, new CpuBackendProvider(), BackendOptions.withThreads(1), 1L << 30, List.of(stories), 512, Map.of()));
                         ClusterPlans.awaitReady(client, "stories260K", first.epoch(), WAIT); // the re-plan is in place before the stream goes on
                     }
                 }

@@ -1,17 +1,23 @@
 package dev.baremetalrt.cli;
 
+import dev.baremetalrt.cluster.ClusterCertificates;
 import dev.baremetalrt.cluster.ClusterNode;
 import dev.baremetalrt.cluster.ClusterStatus;
 import io.vertx.core.json.JsonObject;
 import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** {@code brt cluster status}: join briefly and print the members, their offers and the plans. */
-@Command(name = "cluster", mixinStandardHelpOptions = true, subcommands = ClusterCommand.Status.class,
-        description = "Look at a cluster (see 'brt node').")
+/**
+ * {@code brt cluster status}: join briefly and print the members, their offers and the plans;
+ * {@code brt cluster init} / {@code add-node}: the CA and node certificates for event-bus TLS.
+ */
+@Command(name = "cluster", mixinStandardHelpOptions = true, subcommands = {ClusterCommand.Status.class, ClusterCommand.Init.class, ClusterCommand.AddNode.class},
+        description = "Look at a cluster (see 'brt node'), or make the certificates for a TLS cluster.")
 final class ClusterCommand implements Runnable {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -19,6 +25,59 @@ final class ClusterCommand implements Runnable {
     @Override
     public void run() {
         spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    @Command(name = "init", mixinStandardHelpOptions = true,
+            description = {"Create a cluster CA and a certificate folder for each node named, for event-bus TLS with client certificates.",
+                    "Copy DIR/nodes/NAME to node NAME and start it with --tls pointing at that folder; keep DIR/ca.p12 and DIR/password",
+                    "on one trusted machine (they issue new nodes)."})
+    static final class Init implements Callable<Integer> {
+        @Option(names = "--dir", required = true, description = "Folder for the CA and the node folders (must not hold a CA yet).")
+        Path dir;
+
+        @Option(names = "--cluster-name", description = "Name recorded in the CA certificate (default: ${DEFAULT-VALUE}).", defaultValue = "brt")
+        String clusterName;
+
+        @picocli.CommandLine.Parameters(paramLabel = "NODE", arity = "0..*", description = "Names of the nodes to issue certificates for now.")
+        List<String> nodes = List.of();
+
+        @picocli.CommandLine.Spec
+        picocli.CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            List<Path> folders = ClusterCertificates.init(dir, clusterName, nodes);
+            PrintWriter out = spec.commandLine().getOut();
+            out.printf("cluster CA in %s (keep ca.p12 and password there; they issue new nodes)%n", dir);
+            printFolders(out, folders);
+            return 0;
+        }
+    }
+
+    @Command(name = "add-node", mixinStandardHelpOptions = true,
+            description = "Issue a certificate folder for one more node from the CA that 'brt cluster init' made.")
+    static final class AddNode implements Callable<Integer> {
+        @Option(names = "--dir", required = true, description = "The folder 'brt cluster init' made.")
+        Path dir;
+
+        @picocli.CommandLine.Parameters(paramLabel = "NODE", description = "The new node's name.")
+        String node;
+
+        @picocli.CommandLine.Spec
+        picocli.CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            printFolders(spec.commandLine().getOut(), List.of(ClusterCertificates.addNode(dir, node)));
+            return 0;
+        }
+    }
+
+    private static void printFolders(PrintWriter out, List<Path> folders) {
+        for (Path folder : folders) {
+            out.printf("node %s: copy %s to that machine, then: brt node --tls <that folder> ...%n", folder.getFileName(), folder);
+        }
+        out.flush();
     }
 
     @Command(name = "status", mixinStandardHelpOptions = true,

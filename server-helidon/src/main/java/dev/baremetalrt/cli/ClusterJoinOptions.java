@@ -4,6 +4,7 @@ import dev.baremetalrt.cluster.ClusterNode;
 import dev.baremetalrt.cluster.ClusterOptions;
 import dev.baremetalrt.cluster.ClusterPlanSource;
 import dev.baremetalrt.cluster.ClusterPlans;
+import dev.baremetalrt.cluster.ClusterTls;
 import dev.baremetalrt.cluster.EventBusTransport;
 import dev.baremetalrt.cluster.WireFormat;
 import dev.baremetalrt.core.engine.LocalDeployment;
@@ -11,6 +12,7 @@ import dev.baremetalrt.core.engine.Pipeline;
 import dev.baremetalrt.core.model.Model;
 import dev.baremetalrt.spi.Settings;
 import dev.baremetalrt.spi.ShardPlan;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
@@ -34,6 +36,14 @@ final class ClusterJoinOptions {
 
     @Option(names = "--cluster-port", description = "Hazelcast member port; the next free one is taken when busy (default: ${DEFAULT-VALUE}).", defaultValue = "5701")
     int port;
+
+    @Option(names = "--bus-port", description = {"TCP port of the event bus, which carries activations between nodes (default: any free one).",
+            "Fix it to open it in a firewall next to --cluster-port."}, defaultValue = "0")
+    int busPort;
+
+    @Option(names = "--tls", paramLabel = "DIR", description = {"Run the event bus over TLS with client certificates, using the node folder that",
+            "'brt cluster init' or 'brt cluster add-node' made (node.p12, trust.p12, password). Default: BRT_CLUSTER_TLS, else plaintext."})
+    Path tls;
 
     @Option(names = "--wire", paramLabel = "FORMAT", converter = WireFormatConverter.class,
             description = {"How hidden states travel between nodes: f32 (exact, the default), f16 or bf16 (half the bytes),",
@@ -70,6 +80,12 @@ final class ClusterJoinOptions {
 
     ClusterOptions toOptions() {
         List<String> members = join.stream().flatMap(j -> Arrays.stream(j.split(","))).map(String::trim).filter(s -> !s.isEmpty()).toList();
-        return new ClusterOptions(clusterName, host, port, members, multicast, Duration.ofSeconds(1), Duration.ofSeconds(5));
+        Path tlsFolder = tls != null ? tls : Settings.get("cluster.tls").map(Path::of).orElse(null);
+        return new ClusterOptions(clusterName, host, port, members, multicast, HEARTBEAT, MEMBER_TIMEOUT, busPort,
+                tlsFolder == null ? null : ClusterTls.load(tlsFolder));
     }
+
+    /** Hazelcast heartbeat: a crash is seen when its connections drop (under a second), a hang after MEMBER_TIMEOUT. */
+    static final Duration HEARTBEAT = Duration.ofSeconds(1);
+    static final Duration MEMBER_TIMEOUT = Duration.ofSeconds(5);
 }

@@ -5,6 +5,7 @@ import dev.baremetalrt.cluster.NodeAgent;
 import dev.baremetalrt.spi.BackendOptions;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
@@ -45,12 +46,19 @@ final class NodeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
+        for (Path model : models) {
+            if (!java.nio.file.Files.exists(model)) {
+                throw new dev.baremetalrt.spi.BrtException("--model %s: no such file or folder".formatted(model));
+            }
+        }
         ModelOptions backendOptions = new ModelOptions();
         backendOptions.backend = backend;
         var provider = backendOptions.provider();
         long offered = memory != null ? SynthCommand.parseSize("--memory", memory) : Runtime.getRuntime().maxMemory() + modelBytes();
-        ClusterNode node = ClusterNode.join(cluster.toOptions());
-        NodeAgent agent = new NodeAgent(node, provider, BackendOptions.withThreads(threads), offered, models, context, calibrate);
+        var clusterOptions = cluster.toOptions(); // a bad --tls folder fails before anything else
+        Map<Path, Double> speeds = calibrate ? NodeAgent.calibrate(provider, BackendOptions.withThreads(threads), models) : Map.of();
+        ClusterNode node = ClusterNode.join(clusterOptions);
+        NodeAgent agent = new NodeAgent(node, provider, BackendOptions.withThreads(threads), offered, models, context, speeds);
         CountDownLatch stopped = new CountDownLatch(1);
         Thread leave = new Thread(() -> {
             agent.close();
