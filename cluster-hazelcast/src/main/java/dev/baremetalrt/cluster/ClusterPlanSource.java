@@ -18,4 +18,9 @@ public final class ClusterPlanSource implements PlanSource {
     public ShardPlan awaitNewer(long epoch, Duration timeout) {
         return ClusterPlans.awaitReady(node, modelId, epoch, timeout);
     }
+
+    @Override
+    public java.util.Optional<String> unavailable() {
+        return ClusterPlans.unavailable(node, modelId);
+    }
 }

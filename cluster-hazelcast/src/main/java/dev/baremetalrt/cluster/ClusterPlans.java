@@ -60,6 +60,17 @@ public final class ClusterPlans {
         throw new TransportException("model %s is not ready in cluster %s after %s: %s".formatted(modelId, node.clusterName(), timeout, missing));
     }
 
+    /** Why the cluster cannot run {@code modelId} now (its coordinator published an error instead of a plan), or empty. */
+    public static java.util.Optional<String> unavailable(ClusterNode node, String modelId) {
+        String json = node.map(NodeAgent.PLANS).get(modelId);
+        if (json == null) {
+            return java.util.Optional.of("no node of cluster %s offers %s now".formatted(node.clusterName(), modelId));
+        }
+        JsonObject plan = new JsonObject(json);
+        return plan.containsKey("stages") ? java.util.Optional.empty()
+                : java.util.Optional.of("model %s cannot run in cluster %s now: %s".formatted(modelId, node.clusterName(), plan.getString("error")));
+    }
+
     /** The published plan JSON of a model (epoch, stages, refused nodes and why), or null. */
     public static String describe(ClusterNode node, String modelId) {
         return node.map(NodeAgent.PLANS).get(modelId);

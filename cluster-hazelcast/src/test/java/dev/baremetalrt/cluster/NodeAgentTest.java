@@ -152,4 +152,68 @@ class NodeAgentTest {
             assertEquals(2, pipeline.plan().stages().size(), "the stream ended on the plan that includes the new node: " + pipeline.plan().describe());
         }
     }
+
+    /**
+     * Two nodes that each hold a little more than half of the model: when one leaves, no plan covers the
+     * model, the coordinator publishes why (a server answers 503 with it), and when a node with room joins,
+     * the model runs again with the reference ids.
+     */
+    @Test
+    void aModelTheNodesLeftCannotHoldIsUnavailableUntilANodeWithRoomJoins() throws Exception {
+        Path stories = SharedModels.file("stories260K/stories260K.gguf");
+        long half;
+        try (var model = Models.open(stories)) {
+            long layers = 0;
+            for (int l = 0; l < model.config().layerCount(); l++) {
+                layers += model.layerWeightBytes(l);
+            }
+            half = (layers + 2 * model.headWeightBytes()) * 6 / 10;
+        }
+        int[] ports = LoopbackPorts.free(4);
+        List<String> members = new ArrayList<>();
+        for (int p : ports) {
+            members.add("127.0.0.1:" + p);
+        }
+        String name = "brt-capacity-" + ProcessHandle.current().pid();
+        ClusterNode[] nodes = new ClusterNode[4];
+        NodeAgent[] agents = new NodeAgent[4];
+        for (int i : new int[] {0, 1, 3}) { // 3 is the client; 2 joins later
+            nodes[i] = ClusterNode.join(new ClusterOptions(name, "127.0.0.1", ports[i], members, false, Duration.ofSeconds(1), Duration.ofSeconds(5)));
+            open.add(nodes[i]);
+            if (i < 2) {
+                agents[i] = new NodeAgent(nodes[i], new CpuBackendProvider(), BackendOptions.withThreads(1), half, List.of(stories), 512, Map.of());
+                open.add(agents[i]);
+            }
+        }
+        // until the second node's inventory arrives, the first alone cannot hold the model: that is published too
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (ClusterPlans.unavailable(nodes[3], "stories260K").isPresent() && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+        }
+        ShardPlan plan = ClusterPlans.awaitReady(nodes[3], "stories260K", WAIT);
+        assertEquals(2, plan.stages().size(), "neither node holds the model alone: " + plan.describe());
+        assertTrue(ClusterPlans.unavailable(nodes[3], "stories260K").isEmpty());
+
+        agents[1].close();
+        nodes[1].close();
+        deadline = System.nanoTime() + WAIT.toNanos();
+        while (ClusterPlans.unavailable(nodes[3], "stories260K").isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+        }
+        String why = ClusterPlans.unavailable(nodes[3], "stories260K").orElseThrow();
+        assertTrue(why.contains("cannot run") && why.contains("fit"), why);
+
+        nodes[2] = ClusterNode.join(new ClusterOptions(name, "127.0.0.1", ports[2], members, false, Duration.ofSeconds(1), Duration.ofSeconds(5)));
+        open.add(nodes[2]);
+        open.add(new NodeAgent(nodes[2], new CpuBackendProvider(), BackendOptions.withThreads(1), 1L << 30, List.of(stories), 512, Map.of()));
+        deadline = System.nanoTime() + WAIT.toNanos();
+        while (ClusterPlans.unavailable(nodes[3], "stories260K").isPresent() && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+        }
+        assertTrue(ClusterPlans.unavailable(nodes[3], "stories260K").isEmpty(), "capacity is back");
+        ShardPlan back = ClusterPlans.awaitReady(nodes[3], "stories260K", plan.epoch(), WAIT);
+        try (var model = Models.open(stories)) {
+            assertArrayEquals(StoriesReference.load().sequence(201), greedy(nodes[3], back, model.tokenizer()));
+        }
+    }
 }

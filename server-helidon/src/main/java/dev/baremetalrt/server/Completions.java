@@ -160,6 +160,10 @@ final class Completions {
     }
 
     private void run(ServedModel m, GenerationParams params, GenerationRequest request, boolean chat, ServerResponse res) {
+        java.util.Optional<String> unavailable = m.unavailable();
+        if (unavailable.isPresent()) {
+            throw new ApiError(503, "server_error", unavailable.get(), null, "model_unavailable", 5);
+        }
         GenerationStream stream = new GenerationStream();
         BatchScheduler.Handle handle;
         try {
@@ -212,7 +216,7 @@ final class Completions {
             try {
                 r = handle.result().get();
             } catch (ExecutionException ex) {
-                event(out, new ApiError(500, "server_error", "generation failed: " + ex.getCause().getMessage(), null, null).json());
+                event(out, failure(ex.getCause()).json());
                 return;
             }
             metrics.generation(r.promptLength(), r.generatedCount(), r.prefillNanos(), r.decodeNanos());
@@ -232,6 +236,14 @@ final class Completions {
         }
     }
 
+    /** A failed generation: 503 when the stages could not be reached (a cluster that lost capacity: try again later), else 500. */
+    private static ApiError failure(Throwable cause) {
+        if (cause instanceof dev.baremetalrt.spi.TransportException) {
+            return new ApiError(503, "server_error", "generation failed: " + cause.getMessage(), null, "model_unavailable");
+        }
+        return new ApiError(500, "server_error", "generation failed: " + cause.getMessage(), null, null);
+    }
+
     private static void event(OutputStream out, Object payload) throws IOException {
         String json = payload instanceof String s ? s : JsonWriter.write(payload, 0);
         out.write(("data: " + json + "\n\n").getBytes(StandardCharsets.UTF_8));
@@ -246,7 +258,7 @@ final class Completions {
             Thread.currentThread().interrupt();
             throw new ApiError(503, "server_error", "the request was interrupted", null, null);
         } catch (ExecutionException e) {
-            throw new ApiError(500, "server_error", "generation failed: " + e.getCause().getMessage(), null, null);
+            throw failure(e.getCause());
         }
     }
 

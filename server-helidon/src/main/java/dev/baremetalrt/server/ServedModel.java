@@ -72,6 +72,11 @@ public final class ServedModel implements AutoCloseable {
         }
     }
 
+    /** Why this model cannot serve now (a cluster without enough nodes for it), or empty. */
+    public java.util.Optional<String> unavailable() {
+        return pipeline.unavailable();
+    }
+
     public String id() {
         return id;
     }

@@ -53,9 +53,9 @@ public final class CapacityShardPlanner implements ShardPlanner {
             totalCap += caps[i];
         }
         if (totalCap < layers) {
-            throw new PlanException(("cannot plan model %s: %d layers of %d MiB (+%d MiB embedding, +%d MiB head) do not fit; "
-                    + "the %d node(s) offer room for %d layers").formatted(request.modelId(), layers, request.bytesPerLayer() >> 20,
-                    request.embeddingBytes() >> 20, request.headBytes() >> 20, n, totalCap));
+            throw new PlanException(("cannot plan model %s: %d layers of %s (+%s embedding, +%s head) do not fit; "
+                    + "the %d node(s) offer room for %d layers").formatted(request.modelId(), layers, size(request.bytesPerLayer()),
+                    size(request.embeddingBytes()), size(request.headBytes()), n, totalCap));
         }
         // Water-filling: share proportional to speed among nodes not yet at their memory cap.
         double[] share = new double[n];
@@ -114,5 +114,16 @@ public final class CapacityShardPlanner implements ShardPlanner {
             start += counts[i];
         }
         return new ShardPlan(request.modelId(), request.epoch(), request.layerCount(), stages);
+    }
+
+    /** Bytes in the largest unit that keeps a whole number in front: KiB for a tiny model, GiB for a big one. */
+    static String size(long bytes) {
+        if (bytes >= 10L << 30) {
+            return (bytes >> 30) + " GiB";
+        }
+        if (bytes >= 10L << 20) {
+            return (bytes >> 20) + " MiB";
+        }
+        return bytes >= 10L << 10 ? (bytes >> 10) + " KiB" : bytes + " bytes";
     }
 }

@@ -57,6 +57,11 @@ public final class Pipeline {
         return plan;
     }
 
+    /** Why the model cannot run now, from the plan source (a cluster that lost too many nodes); empty when it can. */
+    public java.util.Optional<String> unavailable() {
+        return plans == null ? java.util.Optional.empty() : plans.unavailable();
+    }
+
     /** Runs token steps through all stages; returns the last stage's logits, one output per step. */
     public StepResult forward(StepBatch tokens) {
         StepResult result = recovering("forward", () -> forwardOnce(plan, tokens));

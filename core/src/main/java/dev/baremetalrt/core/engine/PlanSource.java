@@ -15,4 +15,12 @@ public interface PlanSource {
      *         when the remaining nodes cannot hold the model), saying why
      */
     ShardPlan awaitNewer(long epoch, Duration timeout);
+
+    /**
+     * Why the model cannot run now (for example the nodes left cannot hold it), or empty when it can or the
+     * source cannot tell: a server answers 503 with this at once instead of starting a request that fails.
+     */
+    default java.util.Optional<String> unavailable() {
+        return java.util.Optional.empty();
+    }
 }
