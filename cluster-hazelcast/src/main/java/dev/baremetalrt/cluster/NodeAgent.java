@@ -249,6 +249,7 @@ public final class NodeAgent implements AutoCloseable {
                 LOG.info(() -> "node %s: unloaded %s of %s".formatted(node.nodeId(), h.stage().describe(), h.stage().modelId()));
             }
         }
+        Map<String, String> ready = node.map(READY);
         for (Map.Entry<String, ShardPlan.Stage> e : wanted.entrySet()) {
             ShardPlan.Stage stage = e.getValue();
             if (!hosted.containsKey(e.getKey())) {
@@ -261,7 +262,10 @@ public final class NodeAgent implements AutoCloseable {
                 hosted.put(e.getKey(), new Hosted(stage, shard, StageService.start(node.vertx(), stage, shard)));
                 LOG.info(() -> "node %s: serving %s of %s (loaded in %d ms)".formatted(node.nodeId(), stage.describe(), stage.modelId(), (System.nanoTime() - start) / 1_000_000));
             }
-            node.map(READY).put(readyKey(stage.modelId(), epochs.get(e.getKey()), stage.index()), node.nodeId());
+            String readyKey = readyKey(stage.modelId(), epochs.get(e.getKey()), stage.index());
+            if (!node.nodeId().equals(ready.get(readyKey))) { // a replicated put goes to every member: only when it changes
+                ready.put(readyKey, node.nodeId());
+            }
         }
     }
 
