@@ -125,7 +125,7 @@ class ClusterProcessesTest {
         }
     }
 
-    /** {@code brt cluster status} until both stages of stories260K show as ready. */
+    /** {@code brt cluster status} until every stage of stories260K shows as ready. */
     private static Cli awaitStatus(String join, int port, String name) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         Cli status;
@@ -225,14 +225,14 @@ class ClusterProcessesTest {
     }
 
     @Test
-    void twoNodeProcessesServeStoriesToAThirdThatGeneratesTheReferenceIds() throws Exception {
+    void threeNodeProcessesServeStoriesToAFourthThatGeneratesTheReferenceIds() throws Exception {
         Path model = SharedModels.file("stories260K/stories260K.gguf");
-        try (LocalCluster nodes = LocalCluster.start(model, 2, 1, dir, 2)) {
+        try (LocalCluster nodes = LocalCluster.start(model, 3, 1, dir, 2)) {
             String join = nodes.joinList();
             String name = nodes.clusterName();
             List<Integer> ports = nodes.extraPorts();
             Cli status = awaitStatus(join, ports.get(0), name);
-            assertTrue(status.out().contains("3 member(s)") && status.out().contains("(plans)"), status.out());
+            assertTrue(status.out().contains("4 member(s)") && status.out().contains("(plans)") && status.out().contains("stage 2 on"), status.out());
             Path log = dir.resolve("generate.log");
             Process generate = brt(log, "generate", "--cluster", "--join", join, "--cluster-port", Integer.toString(ports.get(1)), "--cluster-name", name,
                     "--model", model.toString(), "--temperature", "0", "--max-tokens", "200", "--print-ids");
@@ -241,7 +241,7 @@ class ClusterProcessesTest {
             assertEquals(0, generate.exitValue(), output);
             String ids = output.lines().filter(l -> l.startsWith("1 403 ")).findFirst().orElseThrow(() -> new AssertionError("no id line in:\n" + output));
             assertArrayEquals(StoriesReference.load().sequence(201), Arrays.stream(ids.trim().split(" ")).mapToInt(Integer::parseInt).toArray());
-            assertTrue(output.contains("2 stage(s) on cluster " + name), output);
+            assertTrue(output.contains("3 stage(s) on cluster " + name), output);
         }
     }
 }

@@ -25,6 +25,11 @@ public final class InProcessTransport implements Transport {
         shards.put(requireNonNull(stage, "stage is null"), requireNonNull(shard, "shard is null"));
     }
 
+    /** Removes a stage's route, as if its node had left (the shard stays loaded; its owner closes it). */
+    public void unbind(ShardPlan.Stage stage) {
+        shards.remove(requireNonNull(stage, "stage is null"));
+    }
+
     private Shard shard(ShardPlan.Stage stage) {
         Shard shard = shards.get(stage);
         if (shard == null) {
