@@ -53,7 +53,10 @@ public final class NodeAgent implements AutoCloseable {
     private final Set<String> refusalsLogged = new HashSet<>();
     private final AtomicBoolean ticking = new AtomicBoolean();
     private final long timer;
+    /** How long the coordinator waits for a new member's inventory before planning without it. */
+    static final long INVENTORY_GRACE_MS = 2000;
     private final MemberPings pings;
+    private final Map<String, Long> firstSeen = new HashMap<>();
     private final RecentRate throughput = new RecentRate(java.time.Duration.ofSeconds(10));
     private long retiredPositions;
     private long retiredForwards;
@@ -171,6 +174,13 @@ public final class NodeAgent implements AutoCloseable {
         List<NodeInventory> live = new ArrayList<>();
         Set<String> modelIds = new HashSet<>();
         List<String> members = node.members();
+        long now = System.currentTimeMillis();
+        members.forEach(m -> firstSeen.putIfAbsent(m, now));
+        firstSeen.keySet().retainAll(members);
+        if (members.stream().anyMatch(m -> !inventories.containsKey(m) && now - firstSeen.get(m) < INVENTORY_GRACE_MS)) {
+            // a member that just joined: its inventory is on its way (a client that holds nothing never sends one)
+            return;
+        }
         pings.check(members.stream().filter(inventories::containsKey).toList());
         if (pings.firstAnswerPending()) {
             return; // a new member: plan once its reachability is known instead of twice
