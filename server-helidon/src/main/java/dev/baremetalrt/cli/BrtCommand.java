@@ -14,7 +14,7 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         version = "BareMetalRT 0.1.0-SNAPSHOT",
         description = "BareMetalRT: run Llama-family models on the machines you have.",
-        subcommands = {DemoCommand.class, GenerateCommand.class, TokenizeCommand.class, BackendsCommand.class,
+        subcommands = {DemoCommand.class, GenerateCommand.class, TokenizeCommand.class, BackendsCommand.class, ConformanceCommand.class,
                 SynthCommand.class, BenchCommand.class, ServeCommand.class, LoadTestCommand.class, NodeCommand.class, PlanCommand.class, ClusterCommand.class, CommandLine.HelpCommand.class},
         footer = {"", "Run 'brt COMMAND --help' for a command's options. 'brt test' (launcher only) runs the test suite."})
 public final class BrtCommand implements Runnable {

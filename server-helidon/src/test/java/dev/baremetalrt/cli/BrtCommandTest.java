@@ -206,6 +206,18 @@ class BrtCommandTest {
     }
 
     @Test
+    void conformancePassesTheCpuBackendAndWritesAReportAndNamesAMissingBackend() throws IOException {
+        Cli cpu = Cli.run("conformance", "--backend", "cpu", "--report", dir.resolve("conformance").toString());
+        assertEquals(0, cpu.exitCode(), cpu.out() + cpu.err());
+        assertTrue(cpu.out().contains("R1  ok") && cpu.out().contains("R5  ok") && cpu.out().contains("PASSED"), cpu.out());
+        String report = java.nio.file.Files.readString(dir.resolve("conformance/conformance-cpu.md"));
+        assertTrue(report.contains("| R3 | pass |"), report);
+        Cli missing = Cli.run("conformance", "--backend", "nope");
+        assertEquals(1, missing.exitCode());
+        assertTrue(missing.out().contains("no backend 'nope' on the classpath"), missing.out());
+    }
+
+    @Test
     void errorsAreOneClearLineAndNonZero() throws IOException {
         Cli missing = Cli.run("generate", "--model", dir.resolve("nope.gguf").toString());
         assertEquals(1, missing.exitCode());
