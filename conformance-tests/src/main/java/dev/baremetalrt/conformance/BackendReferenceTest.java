@@ -69,13 +69,13 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 public abstract class BackendReferenceTest {
-    private static final ModelShape GQA = new ModelShape("test-gqa", 64, 96, 3, 4, 2, 320, 64, 10000f);
-    private static final ModelShape MHA = new ModelShape("test-mha", 64, 128, 3, 4, 4, 300, 64, 500000f);
+    static final ModelShape GQA = new ModelShape("test-gqa", 64, 96, 3, 4, 2, 320, 64, 10000f);
+    static final ModelShape MHA = new ModelShape("test-mha", 64, 128, 3, 4, 4, 300, 64, 500000f);
     /** K-quants need rows that are multiples of 256. */
     private static final ModelShape KQUANT = new ModelShape("test-kquant", 256, 512, 3, 4, 2, 320, 64, 10000f);
-    private static final int[] PROMPT = {1, 17, 260, 299, 5, 42};
+    static final int[] PROMPT = {1, 17, 260, 299, 5, 42};
     /** Long enough for a backend's many-position (prefill) path, e.g. the cpu backend's tiled GEMM. */
-    private static final int[] LONG_PROMPT = java.util.stream.IntStream.range(0, 24).map(i -> 1 + (i * 37) % 290).toArray();
+    static final int[] LONG_PROMPT = java.util.stream.IntStream.range(0, 24).map(i -> 1 + (i * 37) % 290).toArray();
     private static final int[] CONTINUATION = {7, 280, 3};
     /** The dtypes Hugging Face directories hold. */
     private static final List<WeightType> HF_TYPES = List.of(WeightType.F32, WeightType.F16, WeightType.BF16);
@@ -136,7 +136,7 @@ public abstract class BackendReferenceTest {
                 .toList();
     }
 
-    private LlamaModel open(String shape, WeightType type) {
+    LlamaModel open(String shape, WeightType type) {
         return LlamaModel.open(models.get(shape + "/" + type));
     }
 
@@ -144,7 +144,36 @@ public abstract class BackendReferenceTest {
     @MethodSource("cases")
     void r1LogitsMatchReference(String shape, WeightType type, int stages) {
         try (LlamaModel model = open(shape, type)) {
+            if (!supports(type)) {
+                assertRefusesWeightType(model, type);
+                return;
+            }
             assertLogitsMatchReference(model, model, tolerance(type), stages);
+        }
+    }
+
+    /**
+     * Whether the backend runs {@code type}: by default what its {@code capabilities().weightTypes()} say.
+     * A type it does not run is still tested: loading it must fail with a {@link BackendException} that
+     * names the type.
+     */
+    protected boolean supports(WeightType type) {
+        if (declaredTypes == null) {
+            try (Backend backend = provider().open(options())) {
+                declaredTypes = backend.capabilities().weightTypes();
+            }
+        }
+        return declaredTypes.contains(type);
+    }
+
+    private java.util.Set<WeightType> declaredTypes;
+
+    private void assertRefusesWeightType(Model model, WeightType type) {
+        try (Backend backend = provider().open(options())) {
+            BackendException refused = assertThrows(BackendException.class,
+                    () -> backend.load(new ShardSpec(model, new LayerRange(0, model.config().layerCount()), true, true, 64)),
+                    "a backend that does not declare " + type + " must refuse to load it");
+            assertTrue(refused.getMessage().contains(type.name()), "the refusal names the weight type: " + refused.getMessage());
         }
     }
 
@@ -303,7 +332,7 @@ public abstract class BackendReferenceTest {
         }
     }
 
-    private static double[] toDoubles(TensorPayload t, int row) {
+    static double[] toDoubles(TensorPayload t, int row) {
         int width = t.dim(1);
         double[] out = new double[width];
         for (int i = 0; i < width; i++) {
@@ -312,7 +341,7 @@ public abstract class BackendReferenceTest {
         return out;
     }
 
-    private static void assertClose(double[] expected, TensorPayload actual, int row, double tolerance, String where) {
+    static void assertClose(double[] expected, TensorPayload actual, int row, double tolerance, String where) {
         int width = actual.dim(1);
         assertEquals(expected.length, width, where + ": vocabulary width");
         double scale = 1;

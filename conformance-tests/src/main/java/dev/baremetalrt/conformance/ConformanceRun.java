@@ -22,9 +22,9 @@ import org.junit.platform.launcher.core.LauncherDiscoveryRequestBuilder;
 import org.junit.platform.launcher.core.LauncherFactory;
 
 /**
- * Runs the backend rules ({@link BackendReferenceTest}) against one backend through the JUnit Platform
+ * Runs the backend rules against one backend through the JUnit Platform
  * launcher, without a build tool: what {@code brt conformance --backend ID} does. The result groups the
- * test cases by rule (R1-R5), with every failure's message, and renders as console text or Markdown.
+ * test cases by rule (R1-R8 of {@link BackendConformanceTest}), with every failure's message, and renders as console text or Markdown.
  */
 public final class ConformanceRun {
     private static final Pattern RULE = Pattern.compile("^(R\\d+)\\b|^r(\\d+)[A-Z]");
@@ -68,12 +68,12 @@ public final class ConformanceRun {
                         skipped > 0 ? ", %d skipped".formatted(skipped) : "");
                 list.stream().filter(c -> c.failure() != null).limit(5).forEach(c -> out.printf("      %s%n        %s%n", c.name(), shorten(c.failure())));
             });
-            out.println(allPassed() ? "PASSED: the backend follows every rule it was tested on" : "FAILED: see BackendReferenceTest's rule list for what to look at");
+            out.println(allPassed() ? "PASSED: the backend follows every rule it was tested on" : "FAILED: see BackendConformanceTest's and BackendReferenceTest's rule lists for what to look at");
             out.flush();
         }
 
         public String toMarkdown() {
-            StringBuilder md = new StringBuilder("# Conformance of backend `%s`\n\n%d case(s), %d failed, %.1f s. Rules: see `BackendReferenceTest`.\n\n"
+            StringBuilder md = new StringBuilder("# Conformance of backend `%s`\n\n%d case(s), %d failed, %.1f s. Rules: see `BackendConformanceTest` and `BackendReferenceTest`.\n\n"
                     .formatted(backend, cases.size(), failed(), took.toMillis() / 1000.0));
             md.append("| rule | result | case | failure |\n|---|---|---|---|\n");
             byRule().forEach((rule, list) -> list.forEach(c -> md.append("| %s | %s | %s | %s |\n".formatted(rule,
@@ -118,7 +118,11 @@ public final class ConformanceRun {
 
                 @Override
                 public void executionFinished(TestIdentifier test, TestExecutionResult result) {
-                    if (test.isTest()) {
+                    if (test.isTest() && result.getStatus() == TestExecutionResult.Status.ABORTED) {
+                        // an assumption said the rule cannot be checked on this backend: skipped, with the reason
+                        cases.add(new Case(rule(test), "%s (skipped: %s)".formatted(test.getDisplayName(),
+                                result.getThrowable().map(Throwable::getMessage).orElse("aborted")), null, true));
+                    } else if (test.isTest()) {
                         String failure = result.getStatus() == TestExecutionResult.Status.SUCCESSFUL ? null
                                 : result.getThrowable().map(t -> t.getClass().getSimpleName() + ": " + t.getMessage()).orElse(result.getStatus().toString());
                         cases.add(new Case(rule(test), test.getDisplayName(), failure, false));

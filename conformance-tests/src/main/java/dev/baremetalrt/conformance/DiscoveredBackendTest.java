@@ -10,7 +10,7 @@ import java.lang.reflect.InvocationTargetException;
  * dropped there), or {@code class:} and a {@link BackendProvider} class name. Not meant to be run by a
  * build's test runner: {@code brt conformance --backend ID} runs it.
  */
-public class DiscoveredBackendTest extends BackendReferenceTest {
+public class DiscoveredBackendTest extends BackendConformanceTest {
     public static final String BACKEND_PROPERTY = "brt.conformance.backend";
 
     @Override

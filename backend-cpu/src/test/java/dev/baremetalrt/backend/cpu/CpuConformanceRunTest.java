@@ -23,8 +23,8 @@ import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@code brt conformance}'s runner on the cpu backend, and on two deliberately broken backends built from
- * it: the suite must pass the first and fail exactly the rules the breakage touches.
+ * {@code brt conformance}'s runner on the cpu backend, and on deliberately broken backends built from it:
+ * the suite must pass the first and fail exactly the rules each breakage touches.
  */
 class CpuConformanceRunTest {
     @Test
@@ -33,7 +33,7 @@ class CpuConformanceRunTest {
         StringWriter text = new StringWriter();
         report.print(new PrintWriter(text));
         assertTrue(report.allPassed(), text.toString());
-        assertEquals(Set.of("R1", "R2", "R3", "R4", "R5"), report.byRule().keySet(), text.toString());
+        assertEquals(Set.of("R1", "R2", "R3", "R4", "R5", "R6", "R7", "R8"), report.byRule().keySet(), text.toString());
         assertTrue(report.toMarkdown().contains("| R4 | pass |"), report.toMarkdown());
     }
 
@@ -47,6 +47,12 @@ class CpuConformanceRunTest {
     void logitsOffByOnePercentFailR1Only() {
         ConformanceRun.Report report = ConformanceRun.run("class:" + NoisyLogitsProvider.class.getName());
         assertEquals(Set.of("R1"), failedRules(report), describe(report));
+    }
+
+    @Test
+    void aShardThatNeverFreesASessionFailsR6Only() {
+        ConformanceRun.Report report = ConformanceRun.run("class:" + ReleaseIgnoringProvider.class.getName());
+        assertEquals(Set.of("R6"), failedRules(report), describe(report));
     }
 
     @Test
@@ -108,7 +114,11 @@ class CpuConformanceRunTest {
     }
 
     /** A shard that forwards everything to {@code inner}, with forward's results passed through {@code results}. */
-    record DelegatingShard(Shard inner, boolean ignoreTruncate, UnaryOperator<StepResult> results) implements Shard {
+    record DelegatingShard(Shard inner, boolean ignoreTruncate, boolean ignoreRelease, UnaryOperator<StepResult> results) implements Shard {
+        DelegatingShard(Shard inner, boolean ignoreTruncate, UnaryOperator<StepResult> results) {
+            this(inner, ignoreTruncate, false, results);
+        }
+
         @Override
         public ShardSpec spec() {
             return inner.spec();
@@ -133,12 +143,19 @@ class CpuConformanceRunTest {
 
         @Override
         public void release(String sessionId) {
-            inner.release(sessionId);
+            if (!ignoreRelease) {
+                inner.release(sessionId);
+            }
         }
 
         @Override
         public int sessionLength(String sessionId) {
             return inner.sessionLength(sessionId);
+        }
+
+        @Override
+        public dev.baremetalrt.spi.MemoryReport memory() {
+            return inner.memory();
         }
 
         @Override
@@ -152,6 +169,14 @@ class CpuConformanceRunTest {
         @Override
         Shard wrap(Shard shard) {
             return new DelegatingShard(shard, true, UnaryOperator.identity());
+        }
+    }
+
+    /** Broken: release does nothing, so every session's KV cache stays allocated. */
+    public static final class ReleaseIgnoringProvider extends BrokenCpuProvider {
+        @Override
+        Shard wrap(Shard shard) {
+            return new DelegatingShard(shard, false, true, UnaryOperator.identity());
         }
     }
 
