@@ -66,6 +66,9 @@ import org.junit.jupiter.params.provider.MethodSource;
  *       not continue the cache, hidden states of the wrong width, positions beyond the capacity, a
  *       session opened twice; a closed shard or backend refuses with {@link BackendException}.</li>
  * </ul>
+ *
+ * <p>Declared behaviours: a weight type the backend does not run ({@link #supports}) and, for a whole-model
+ * engine, stage splits ({@link BackendBehavior#LAYER_RANGES}) are still tested: R1 then checks the refusal.</p>
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 public abstract class BackendReferenceTest {
@@ -148,6 +151,10 @@ public abstract class BackendReferenceTest {
                 assertRefusesWeightType(model, type);
                 return;
             }
+            if (stages > stages(stages)) {
+                assertRefusesLayerRange(model);
+                return;
+            }
             assertLogitsMatchReference(model, model, tolerance(type), stages);
         }
     }
@@ -158,15 +165,41 @@ public abstract class BackendReferenceTest {
      * names the type.
      */
     protected boolean supports(WeightType type) {
-        if (declaredTypes == null) {
-            try (Backend backend = provider().open(options())) {
-                declaredTypes = backend.capabilities().weightTypes();
-            }
-        }
-        return declaredTypes.contains(type);
+        return capabilities().weightTypes().contains(type);
     }
 
-    private java.util.Set<WeightType> declaredTypes;
+    /** Whether the backend has {@code behavior}; by default what its capabilities say (see {@link BackendBehavior}). */
+    protected boolean hasBehavior(BackendBehavior behavior) {
+        return switch (behavior) {
+            case LAYER_RANGES -> capabilities().layerRanges();
+        };
+    }
+
+    /** {@code wanted} stages, or one whole-model stage for a backend without {@link BackendBehavior#LAYER_RANGES}. */
+    int stages(int wanted) {
+        return hasBehavior(BackendBehavior.LAYER_RANGES) ? wanted : 1;
+    }
+
+    private dev.baremetalrt.spi.BackendCapabilities capabilities() {
+        if (capabilities == null) {
+            try (Backend backend = provider().open(options())) {
+                capabilities = backend.capabilities();
+            }
+        }
+        return capabilities;
+    }
+
+    private dev.baremetalrt.spi.BackendCapabilities capabilities;
+
+    /** A backend without layer ranges must refuse part of a model, naming the range. */
+    void assertRefusesLayerRange(Model model) {
+        try (Backend backend = provider().open(options())) {
+            LayerRange part = new LayerRange(0, 1);
+            BackendException refused = assertThrows(BackendException.class, () -> backend.load(new ShardSpec(model, part, true, false, 64)),
+                    "a backend without LAYER_RANGES must refuse to load " + part);
+            assertTrue(refused.getMessage().contains(part.toString()), "the refusal names the layer range: " + refused.getMessage());
+        }
+    }
 
     private void assertRefusesWeightType(Model model, WeightType type) {
         try (Backend backend = provider().open(options())) {
@@ -193,7 +226,7 @@ public abstract class BackendReferenceTest {
         // 64 KB shards split the 3-layer model over several files, exercising the index.
         SyntheticHfModelGenerator.write(GQA, type, 1234, hf, sharded ? 64_000 : SyntheticHfModelGenerator.DEFAULT_MAX_SHARD_BYTES);
         try (HfModel model = HfModel.open(hf); LlamaModel sameSeed = open(GQA.name(), type)) {
-            assertLogitsMatchReference(model, sameSeed, tolerance(type), stages);
+            assertLogitsMatchReference(model, sameSeed, tolerance(type), stages(stages));
         }
     }
 
@@ -234,7 +267,7 @@ public abstract class BackendReferenceTest {
         Path file = dir.resolve("rope-scaled-" + stages + ".gguf");
         SyntheticModelGenerator.write(GQA, WeightType.F32, 1234, scaling, file);
         try (LlamaModel model = LlamaModel.open(file); LlamaModel unscaled = open(GQA.name(), WeightType.F32);
-             LocalDeployment local = LocalDeployment.load(model, provider(), options(), stages, 64)) {
+             LocalDeployment local = LocalDeployment.load(model, provider(), options(), stages(stages), 64)) {
             for (int i = 0; i < scaling.size(); i++) {
                 assertEquals(scaling.divisor(i), model.config().ropeScaling().divisor(i), "the model file carries divisor " + i);
             }
@@ -258,7 +291,7 @@ public abstract class BackendReferenceTest {
 
     @Test
     void r2PrefillEqualsTokenByToken() {
-        try (LlamaModel model = open(GQA.name(), WeightType.Q8_0); LocalDeployment local = LocalDeployment.load(model, provider(), options(), 2, 64)) {
+        try (LlamaModel model = open(GQA.name(), WeightType.Q8_0); LocalDeployment local = LocalDeployment.load(model, provider(), options(), stages(2), 64)) {
             Pipeline p = local.engine().pipeline();
             p.openSession("whole");
             p.openSession("single");
@@ -273,7 +306,7 @@ public abstract class BackendReferenceTest {
 
     @Test
     void r3BatchedSessionsEqualSessionsAlone() {
-        try (LlamaModel model = open(MHA.name(), WeightType.F16); LocalDeployment local = LocalDeployment.load(model, provider(), options(), 2, 64)) {
+        try (LlamaModel model = open(MHA.name(), WeightType.F16); LocalDeployment local = LocalDeployment.load(model, provider(), options(), stages(2), 64)) {
             Pipeline p = local.engine().pipeline();
             int[] other = {1, 100, 101, 102};
             p.openSession("a");
@@ -294,7 +327,7 @@ public abstract class BackendReferenceTest {
 
     @Test
     void r4TruncateThenReplayEqualsOriginal() {
-        try (LlamaModel model = open(GQA.name(), WeightType.F32); LocalDeployment local = LocalDeployment.load(model, provider(), options(), 3, 64)) {
+        try (LlamaModel model = open(GQA.name(), WeightType.F32); LocalDeployment local = LocalDeployment.load(model, provider(), options(), stages(3), 64)) {
             Pipeline p = local.engine().pipeline();
             p.openSession("t");
             TensorPayload original = p.forward(StepBatch.of(SessionStep.ofTokens("t", 0, PROMPT, SessionStep.Logits.LAST))).output("t");
@@ -308,19 +341,24 @@ public abstract class BackendReferenceTest {
 
     @Test
     void r5BadInputIsRefusedClearly() {
+        boolean ranges = hasBehavior(BackendBehavior.LAYER_RANGES);
         try (LlamaModel model = open(GQA.name(), WeightType.F32); Backend backend = provider().open(options())) {
-            Shard first = backend.load(new ShardSpec(model, new LayerRange(0, 2), true, false, 8));
-            Shard last = backend.load(new ShardSpec(model, new LayerRange(2, 3), false, true, 8));
+            Shard first = backend.load(new ShardSpec(model, ranges ? new LayerRange(0, 2) : new LayerRange(0, 3), true, !ranges, 8));
             assertThrows(SessionException.class, () -> first.forward(StepBatch.of(SessionStep.ofTokens("nobody", 0, PROMPT, SessionStep.Logits.LAST))), "unknown session");
             first.openSession("s");
             assertThrows(SessionException.class, () -> first.openSession("s"), "session opened twice");
             assertThrows(SessionException.class, () -> first.forward(StepBatch.of(SessionStep.ofTokens("s", 3, PROMPT, SessionStep.Logits.LAST))), "position gap");
             assertThrows(SessionException.class, () -> first.forward(StepBatch.of(SessionStep.ofTokens("s", 0, new int[] {0, 100000}, SessionStep.Logits.LAST))), "token outside the vocabulary");
             assertThrows(SessionException.class, () -> first.forward(StepBatch.of(SessionStep.ofTokens("s", 0, new int[9], SessionStep.Logits.LAST))), "beyond capacity");
-            last.openSession("s");
-            TensorPayload narrow = TensorPayload.ofFloats(new float[2 * 63], 2, 63);
-            assertThrows(SessionException.class, () -> last.forward(StepBatch.of(SessionStep.ofHidden("s", 0, narrow, SessionStep.Logits.LAST))), "wrong hidden width");
-            assertThrows(SessionException.class, () -> last.forward(StepBatch.of(SessionStep.ofTokens("s", 0, PROMPT, SessionStep.Logits.LAST))), "tokens to a stage that does not embed");
+            if (ranges) { // a stage without the embedding: only a backend that loads layer ranges has one
+                Shard last = backend.load(new ShardSpec(model, new LayerRange(2, 3), false, true, 8));
+                last.openSession("s");
+                TensorPayload narrow = TensorPayload.ofFloats(new float[2 * 63], 2, 63);
+                assertThrows(SessionException.class, () -> last.forward(StepBatch.of(SessionStep.ofHidden("s", 0, narrow, SessionStep.Logits.LAST))), "wrong hidden width");
+                assertThrows(SessionException.class, () -> last.forward(StepBatch.of(SessionStep.ofTokens("s", 0, PROMPT, SessionStep.Logits.LAST))), "tokens to a stage that does not embed");
+            } else {
+                assertRefusesLayerRange(model);
+            }
             assertEquals(0, first.sessionLength("s"), "a refused step must not change the cache");
             first.release("s");
             first.release("s"); // idempotent
@@ -328,7 +366,7 @@ public abstract class BackendReferenceTest {
             BackendException closed = assertThrows(BackendException.class, () -> first.openSession("x"));
             assertTrue(closed.getMessage().contains(model.modelId()), "the error names the model: " + closed.getMessage());
             backend.close();
-            assertThrows(BackendException.class, () -> backend.load(new ShardSpec(model, new LayerRange(0, 1), true, false, 8)));
+            assertThrows(BackendException.class, () -> backend.load(new ShardSpec(model, new LayerRange(0, 3), true, true, 8)));
         }
     }
 

@@ -50,6 +50,12 @@ class CpuConformanceRunTest {
     }
 
     @Test
+    void aWholeModelEngineThatRefusesLayerRangesPassesEveryRule() {
+        ConformanceRun.Report report = ConformanceRun.run("class:" + WholeModelOnlyProvider.class.getName());
+        assertTrue(report.allPassed(), describe(report));
+    }
+
+    @Test
     void aShardThatNeverFreesASessionFailsR6Only() {
         ConformanceRun.Report report = ConformanceRun.run("class:" + ReleaseIgnoringProvider.class.getName());
         assertEquals(Set.of("R6"), failedRules(report), describe(report));
@@ -76,6 +82,14 @@ class CpuConformanceRunTest {
     abstract static class BrokenCpuProvider implements BackendProvider {
         abstract Shard wrap(Shard shard);
 
+        /** What the wrapped backend declares; the cpu backend's by default. */
+        BackendCapabilities declare(BackendCapabilities cpu) {
+            return cpu;
+        }
+
+        /** Refuses specs before they reach the cpu backend; accepts all by default. */
+        void check(ShardSpec spec) {}
+
         @Override
         public String id() {
             return "broken-cpu";
@@ -97,11 +111,12 @@ class CpuConformanceRunTest {
 
                 @Override
                 public BackendCapabilities capabilities() {
-                    return cpu.capabilities();
+                    return declare(cpu.capabilities());
                 }
 
                 @Override
                 public Shard load(ShardSpec spec) {
+                    check(spec);
                     return wrap(cpu.load(spec));
                 }
 
@@ -169,6 +184,27 @@ class CpuConformanceRunTest {
         @Override
         Shard wrap(Shard shard) {
             return new DelegatingShard(shard, true, UnaryOperator.identity());
+        }
+    }
+
+    /** Not broken but limited: a whole-model engine (no layer ranges) that refuses part of a model, as TensorRT-LLM would. */
+    public static final class WholeModelOnlyProvider extends BrokenCpuProvider {
+        @Override
+        Shard wrap(Shard shard) {
+            return shard;
+        }
+
+        @Override
+        BackendCapabilities declare(BackendCapabilities cpu) {
+            return new BackendCapabilities(cpu.weightTypes(), false, cpu.maxBatchSessions(), cpu.devices());
+        }
+
+        @Override
+        void check(ShardSpec spec) {
+            boolean whole = spec.layers().start() == 0 && spec.layers().end() == spec.weights().config().layerCount() && spec.embedding() && spec.head();
+            if (!whole) {
+                throw new dev.baremetalrt.spi.BackendException("this backend loads whole models only, not " + spec.describe());
+            }
         }
     }
 
