@@ -38,6 +38,9 @@ import org.junit.jupiter.api.Test;
  *       (backends are thread-safe): look at shared scratch buffers and per-session state.</li>
  *   <li><b>R8</b> after {@code close} the backend leaves no thread of its own running (within 5 s): look at
  *       worker pools and native threads that {@code close} must stop.</li>
+ *   <li><b>R9</b> a batch of as many sessions as {@code capabilities().maxBatchSessions()} runs, and one
+ *       more is refused with a {@link dev.baremetalrt.spi.SessionException} naming the limit
+ *       ({@code StepChecks.checkBatch}): look at what the backend declares against what it enforces.</li>
  * </ul>
  */
 public abstract class BackendConformanceTest extends BackendReferenceTest {
@@ -141,6 +144,24 @@ public abstract class BackendConformanceTest extends BackendReferenceTest {
             Thread.sleep(50);
         }
         throw new AssertionError("threads still running 5 s after close: " + left.stream().map(Thread::getName).toList());
+    }
+
+    @Test
+    void r9BatchesUpToTheDeclaredLimitRunAndLargerOnesAreRefused() {
+        try (LlamaModel model = open(GQA.name(), WeightType.F32); Backend backend = provider().open(options())) {
+            int limit = backend.capabilities().maxBatchSessions();
+            Shard shard = backend.load(new ShardSpec(model, new LayerRange(0, model.config().layerCount()), true, true, 4));
+            List<SessionStep> steps = new ArrayList<>();
+            for (int s = 0; s <= limit; s++) {
+                shard.openSession("b" + s);
+                steps.add(SessionStep.ofTokens("b" + s, 0, new int[] {1 + s % 200}, SessionStep.Logits.LAST));
+            }
+            dev.baremetalrt.spi.SessionException refused = org.junit.jupiter.api.Assertions.assertThrows(dev.baremetalrt.spi.SessionException.class,
+                    () -> shard.forward(new StepBatch(steps)), "a batch of %d sessions, one over the declared %d, is refused".formatted(limit + 1, limit));
+            assertTrue(refused.getMessage().contains(Integer.toString(limit)), "the refusal names the limit: " + refused.getMessage());
+            assertEquals(limit, shard.forward(new StepBatch(steps.subList(0, limit))).outputs().size(), "a batch of exactly the limit runs");
+            shard.close();
+        }
     }
 
     private static List<Thread> liveThreads() {

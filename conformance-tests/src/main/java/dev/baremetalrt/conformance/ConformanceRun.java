@@ -24,7 +24,7 @@ import org.junit.platform.launcher.core.LauncherFactory;
 /**
  * Runs the backend rules against one backend through the JUnit Platform
  * launcher, without a build tool: what {@code brt conformance --backend ID} does. The result groups the
- * test cases by rule (R1-R8 of {@link BackendConformanceTest}), with every failure's message, and renders as console text or Markdown.
+ * test cases by rule (R1-R9 of {@link BackendConformanceTest}), with every failure's message, and renders as console text or Markdown.
  */
 public final class ConformanceRun {
     private static final Pattern RULE = Pattern.compile("^(R\\d+)\\b|^r(\\d+)[A-Z]");

@@ -5,7 +5,7 @@
  * {@link dev.baremetalrt.conformance.BackendReferenceTest}, an abstract JUnit 5 class that compares a
  * backend with it on synthetic models of every weight type, GQA and non-GQA shapes and several stage
  * splits (rules R1-R5), and {@link dev.baremetalrt.conformance.BackendConformanceTest}, which adds the
- * lifecycle rules R6-R8 and is the class a backend author extends ({@code brt conformance} runs it through
+ * lifecycle rules R6-R9 and is the class a backend author extends ({@code brt conformance} runs it through
  * {@link dev.baremetalrt.conformance.ConformanceRun}); {@link dev.baremetalrt.conformance.TransportConformanceTest}, the same for
  * {@link dev.baremetalrt.spi.Transport} implementations (rules T1-T6); {@link dev.baremetalrt.conformance.SharedModels}, which finds the real test models; and
  * {@link dev.baremetalrt.conformance.ArchitectureRules}, the module-dependency rules of ARCHITECTURE.md.

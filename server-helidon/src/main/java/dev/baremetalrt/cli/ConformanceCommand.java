@@ -10,10 +10,11 @@ import picocli.CommandLine.Option;
 
 /** {@code brt conformance --backend ID}: run the backend rules of the conformance suite against one backend and report. */
 @Command(name = "conformance", mixinStandardHelpOptions = true,
-        description = {"Run the conformance suite's backend rules (R1-R8 of BackendConformanceTest: logits against a float64 reference",
+        description = {"Run the conformance suite's backend rules (R1-R9 of BackendConformanceTest: logits against a float64 reference",
                 "for every weight type and stage split, prefill vs token-by-token, batch invariance, truncate and replay, clear",
-                "refusals of bad input, KV memory given back on release, concurrent sessions, no threads left after close) against",
-                "a backend on the classpath (a jar in lib/ is enough), print the result per rule, and exit 0 only when every rule passed."})
+                "refusals of bad input, KV memory given back on release, concurrent sessions, no threads left after close, the",
+                "declared batch limit) against a backend on the classpath (a jar in lib/ is enough), print the result per rule, and",
+                "exit 0 only when every rule passed."})
 final class ConformanceCommand implements Callable<Integer> {
     @Option(names = "--backend", required = true, description = "Backend id (see 'brt backends'), or class:<BackendProvider class name>.")
     String backend;

@@ -7,6 +7,19 @@ public final class StepChecks {
     private StepChecks() {}
 
     /**
+     * Refuses a batch of more sessions than the backend declares in
+     * {@link BackendCapabilities#maxBatchSessions()}.
+     *
+     * @throws SessionException naming the shard, the batch size and the limit
+     */
+    public static void checkBatch(StepBatch batch, ShardSpec spec, String backendId, int maxBatchSessions) {
+        if (batch.steps().size() > maxBatchSessions) {
+            throw new SessionException("%s: a batch of %d sessions exceeds the %s backend's limit of %d"
+                    .formatted(spec.describe(), batch.steps().size(), backendId, maxBatchSessions));
+        }
+    }
+
+    /**
      * Refuses a step that does not continue a cache of {@code cachedLength} positions, runs past the spec's
      * context capacity, or carries the wrong kind or width of input for the spec (token ids outside the
      * vocabulary, hidden states to an embedding stage, tokens to a later stage, hidden states of another

@@ -107,11 +107,8 @@ final class CpuShard implements Shard {
     @Override
     public synchronized StepResult forward(StepBatch batch) {
         ensureOpen();
+        StepChecks.checkBatch(batch, spec, "cpu", CpuBackend.MAX_BATCH_SESSIONS);
         List<SessionStep> steps = batch.steps();
-        if (steps.size() > CpuBackend.MAX_BATCH_SESSIONS) {
-            throw new SessionException("%s: a batch of %d sessions exceeds the cpu backend's limit of %d"
-                    .formatted(spec.describe(), steps.size(), CpuBackend.MAX_BATCH_SESSIONS));
-        }
         KvCache[] caches = new KvCache[steps.size()];
         for (int s = 0; s < steps.size(); s++) {
             caches[s] = validate(steps.get(s));

@@ -148,11 +148,8 @@ final class CudaShard implements Shard {
     @Override
     public synchronized StepResult forward(StepBatch batch) {
         ensureOpen();
+        StepChecks.checkBatch(batch, spec, "cuda", CudaBackend.MAX_BATCH_SESSIONS);
         List<SessionStep> steps = batch.steps();
-        if (steps.size() > CudaBackend.MAX_BATCH_SESSIONS) {
-            throw new SessionException("%s: a batch of %d sessions exceeds the cuda backend's limit of %d"
-                    .formatted(spec.describe(), steps.size(), CudaBackend.MAX_BATCH_SESSIONS));
-        }
         Session[] batchSessions = new Session[steps.size()];
         for (int s = 0; s < steps.size(); s++) {
             batchSessions[s] = validate(steps.get(s));
