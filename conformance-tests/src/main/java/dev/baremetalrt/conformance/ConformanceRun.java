@@ -143,16 +143,10 @@ public final class ConformanceRun {
         return new Report(backend, cases, Duration.ofNanos(System.nanoTime() - start));
     }
 
-    /** The rule id in a test's display name ("R1 logits ...") or method name ("r4TruncateThen..."). */
+    /** The rule id in a test's display name: "R1 logits ..." (parameterized) or "r4TruncateThen...()" (a method). */
     static String rule(TestIdentifier test) {
-        for (String name : List.of(test.getDisplayName(), test.getLegacyReportingName())) {
-            Matcher m = RULE.matcher(name);
-            if (m.find()) {
-                return m.group(1) != null ? m.group(1) : "R" + m.group(2);
-            }
-        }
-        return test.getUniqueIdObject().getSegments().stream().map(s -> s.getValue()).filter(v -> v.matches("r\\d+[A-Z].*")).findFirst()
-                .map(v -> "R" + v.substring(1).replaceAll("\\D.*", "")).orElse("other");
+        Matcher m = RULE.matcher(test.getDisplayName());
+        return !m.find() ? "other" : m.group(1) != null ? m.group(1) : "R" + m.group(2);
     }
 
     private static String shorten(String text) {
