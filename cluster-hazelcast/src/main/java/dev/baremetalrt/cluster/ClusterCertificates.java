@@ -32,6 +32,8 @@ import java.util.regex.Pattern;
 public final class ClusterCertificates {
     private static final Pattern NODE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,62}");
     private static final String VALIDITY_DAYS = "3650";
+    /** keytool reads the keystore password from this variable of its own environment ({@code -storepass:env}). */
+    private static final String PASSWORD_ENV = "BRT_KEYSTORE_PASSWORD";
 
     private ClusterCertificates() {}
 
@@ -47,10 +49,10 @@ public final class ClusterCertificates {
             Files.createDirectories(dir);
             String password = newPassword();
             writeSecret(dir.resolve("password"), password);
-            keytool("-genkeypair", "-alias", "ca", "-keyalg", "EC", "-groupname", "secp256r1", "-dname", "CN=BareMetalRT cluster CA " + clusterName,
+            keytool(password, "-genkeypair", "-alias", "ca", "-keyalg", "EC", "-groupname", "secp256r1", "-dname", "CN=BareMetalRT cluster CA " + clusterName,
                     "-ext", "bc:c", "-validity", VALIDITY_DAYS, "-keystore", dir.resolve("ca.p12").toString(), "-storetype", "PKCS12",
-                    "-storepass", password, "-keypass", password);
-            keytool("-exportcert", "-alias", "ca", "-keystore", dir.resolve("ca.p12").toString(), "-storepass", password, "-rfc",
+                    "-storepass:env", PASSWORD_ENV, "-keypass:env", PASSWORD_ENV);
+            keytool(password, "-exportcert", "-alias", "ca", "-keystore", dir.resolve("ca.p12").toString(), "-storepass:env", PASSWORD_ENV, "-rfc",
                     "-file", dir.resolve("ca.pem").toString());
             restrict(dir.resolve("ca.p12"));
         } catch (IOException e) {
@@ -81,17 +83,17 @@ public final class ClusterCertificates {
             Path request = folder.resolve("node.csr");
             Path signed = folder.resolve("node.pem");
             Path caPem = dir.resolve("ca.pem");
-            keytool("-genkeypair", "-alias", "node", "-keyalg", "EC", "-groupname", "secp256r1", "-dname", "CN=" + name, "-validity", VALIDITY_DAYS,
-                    "-keystore", keystore.toString(), "-storetype", "PKCS12", "-storepass", password, "-keypass", password);
-            keytool("-certreq", "-alias", "node", "-keystore", keystore.toString(), "-storepass", password, "-file", request.toString());
-            keytool("-gencert", "-alias", "ca", "-keystore", ca.toString(), "-storepass", password, "-infile", request.toString(), "-outfile", signed.toString(),
+            keytool(password, "-genkeypair", "-alias", "node", "-keyalg", "EC", "-groupname", "secp256r1", "-dname", "CN=" + name, "-validity", VALIDITY_DAYS,
+                    "-keystore", keystore.toString(), "-storetype", "PKCS12", "-storepass:env", PASSWORD_ENV, "-keypass:env", PASSWORD_ENV);
+            keytool(password, "-certreq", "-alias", "node", "-keystore", keystore.toString(), "-storepass:env", PASSWORD_ENV, "-file", request.toString());
+            keytool(password, "-gencert", "-alias", "ca", "-keystore", ca.toString(), "-storepass:env", PASSWORD_ENV, "-infile", request.toString(), "-outfile", signed.toString(),
                     "-rfc", "-validity", VALIDITY_DAYS, "-ext", "ku:c=digitalSignature,keyAgreement", "-ext", "eku=serverAuth,clientAuth");
             // keytool installs a signed reply only when it can chain it to a certificate it holds: the CA's, removed again after
-            keytool("-importcert", "-noprompt", "-alias", "ca", "-file", caPem.toString(), "-keystore", keystore.toString(), "-storepass", password);
-            keytool("-importcert", "-alias", "node", "-file", signed.toString(), "-keystore", keystore.toString(), "-storepass", password, "-keypass", password);
-            keytool("-delete", "-alias", "ca", "-keystore", keystore.toString(), "-storepass", password);
-            keytool("-importcert", "-noprompt", "-alias", "ca", "-file", caPem.toString(), "-keystore", folder.resolve("trust.p12").toString(),
-                    "-storetype", "PKCS12", "-storepass", password);
+            keytool(password, "-importcert", "-noprompt", "-alias", "ca", "-file", caPem.toString(), "-keystore", keystore.toString(), "-storepass:env", PASSWORD_ENV);
+            keytool(password, "-importcert", "-alias", "node", "-file", signed.toString(), "-keystore", keystore.toString(), "-storepass:env", PASSWORD_ENV, "-keypass:env", PASSWORD_ENV);
+            keytool(password, "-delete", "-alias", "ca", "-keystore", keystore.toString(), "-storepass:env", PASSWORD_ENV);
+            keytool(password, "-importcert", "-noprompt", "-alias", "ca", "-file", caPem.toString(), "-keystore", folder.resolve("trust.p12").toString(),
+                    "-storetype", "PKCS12", "-storepass:env", PASSWORD_ENV);
             Files.delete(request);
             Files.delete(signed);
             writeSecret(folder.resolve("password"), password);
@@ -126,7 +128,7 @@ public final class ClusterCertificates {
     }
 
     /** Runs this JDK's keytool; a failure is a BrtException with keytool's own words. */
-    private static void keytool(String... args) throws IOException {
+    private static void keytool(String password, String... args) throws IOException {
         boolean windows = System.getProperty("os.name", "").toLowerCase(Locale.ROOT).startsWith("windows");
         Path keytool = Path.of(System.getProperty("java.home"), "bin", windows ? "keytool.exe" : "keytool");
         if (!Files.isExecutable(keytool)) {
@@ -136,7 +138,9 @@ public final class ClusterCertificates {
         command.add(keytool.toString());
         command.addAll(List.of("-J-XX:TieredStopAtLevel=1", "-J-XX:+UseSerialGC")); // a short run: starting fast is all that matters
         command.addAll(List.of(args));
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+        builder.environment().put(PASSWORD_ENV, password); // not on the command line, where any local user's ps would see it
+        Process process = builder.start();
         String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
         try {
             if (!process.waitFor(60, TimeUnit.SECONDS)) {
