@@ -21,6 +21,12 @@ import java.util.logging.Logger;
  */
 final class PyTorchRuntime {
     private static final Logger LOG = Logger.getLogger(PyTorchRuntime.class.getName());
+    /**
+     * DJL warns "Failed to detect GPU count" on every machine that has a CUDA runtime but no driver; the probe
+     * already says "no CUDA device visible", so that warning is kept out of the console (held here because
+     * java.util.logging forgets a level set on a logger nobody references).
+     */
+    private static final Logger CUDA_PROBE_LOG = Logger.getLogger("ai.djl.util.cuda.CudaUtils");
     static final String ENGINE = "PyTorch";
 
     /** The started engine, or why it could not start. */
@@ -39,6 +45,7 @@ final class PyTorchRuntime {
     }
 
     private static State startOnce(int threads) {
+        CUDA_PROBE_LOG.setLevel(java.util.logging.Level.SEVERE);
         if (System.getProperty("ai.djl.offline") == null) {
             System.setProperty("ai.djl.offline", "true"); // natives come from the class path, never from the network
         }
@@ -95,7 +102,12 @@ final class PyTorchRuntime {
             return Device.cpu();
         }
         if (r.equals("gpu") || r.startsWith("gpu:") || r.startsWith("cuda")) {
-            int index = r.contains(":") ? Integer.parseInt(r.substring(r.indexOf(':') + 1)) : 0;
+            int index;
+            try {
+                index = r.contains(":") ? Integer.parseInt(r.substring(r.indexOf(':') + 1)) : 0;
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("djl: unknown device '%s' (use cpu, gpu or gpu:N)".formatted(requested));
+            }
             if (index >= engine.getGpuCount()) {
                 throw new IllegalArgumentException("djl: device %s requested, but libtorch sees %d GPU(s) (libtorch at %s)"
                         .formatted(requested, engine.getGpuCount(), LibUtils.getLibtorchPath()));
