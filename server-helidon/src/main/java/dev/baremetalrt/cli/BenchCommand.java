@@ -101,7 +101,7 @@ final class BenchCommand implements Callable<Integer> {
             out.printf("prefill    %d tokens: %.1f tok/s (median of %d, %.3f s)%n", promptTokens, prefillTokS, repeats, prefillSeconds);
             out.printf("decode     %.2f tok/s (median step %.2f ms over %d steps)%n", decodeTokS, stepSeconds * 1e3, steps.length);
             out.printf("decode     %.2f GB/s of weights read, as stored in the file%n", decodeGBs);
-            if (held.weightBytes() > 0) {
+            if (held.weightBytes() > held.mappedBytes()) { // the backend copied (and perhaps widened) the weights
                 out.printf("decode     %.2f GB/s of the backend's own weight buffers (%.2f GB, embedding included)%n",
                         held.weightBytes() / stepSeconds / 1e9, held.weightBytes() / 1e9);
             }
@@ -167,6 +167,7 @@ final class BenchCommand implements Callable<Integer> {
         } catch (Exception e) {
             // not Linux, or not allowed: the peak then includes the bandwidth buffer
         }
+        ManagementFactory.getMemoryPoolMXBeans().forEach(MemoryPoolMXBean::resetPeakUsage);
     }
 
     /** Peak resident set (VmHWM; includes mapped weight pages), or "n/a" off Linux. */

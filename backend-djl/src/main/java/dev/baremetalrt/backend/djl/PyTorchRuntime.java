@@ -69,17 +69,9 @@ final class PyTorchRuntime {
         for (Throwable t = e; t != null && cause.length() < 600; t = t.getCause()) {
             cause.append(cause.isEmpty() ? "" : "; caused by ").append(t.getClass().getSimpleName()).append(": ").append(t.getMessage());
         }
-        return ("PyTorch (libtorch %s via DJL %s) did not start: %s. The djl backend needs ai.djl.pytorch:pytorch-native-cpu (or a "
-                + "CUDA build) for this OS on the class path, or PYTORCH_LIBRARY_PATH pointing at a libtorch folder; it never downloads "
-                + "natives (ai.djl.offline=true).").formatted(pytorchVersion(), Engine.getDjlVersion(), cause);
-    }
-
-    private static String pytorchVersion() {
-        try {
-            return LibUtils.getVersion();
-        } catch (Throwable e) {
-            return "?";
-        }
+        return ("PyTorch through DJL %s did not start: %s. The djl backend needs ai.djl.pytorch:pytorch-native-cpu 2.7.1 for this OS "
+                + "on the class path (brt ships it), or PYTORCH_LIBRARY_PATH pointing at a libtorch 2.7.1 lib folder; it never downloads "
+                + "natives (ai.djl.offline=true).").formatted(Engine.getDjlVersion(), cause);
     }
 
     /** The devices the engine sees: the CPU, then each GPU. */
