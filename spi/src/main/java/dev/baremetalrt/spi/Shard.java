@@ -44,6 +44,14 @@ public interface Shard extends AutoCloseable {
     /** Positions currently cached for a session. @throws SessionException when unknown */
     int sessionLength(String sessionId);
 
+    /**
+     * The engine's own generation loop, for whole-model backends that generate tokens themselves (see
+     * {@link TokenGenerator}); empty for backends that run {@link #forward} steps.
+     */
+    default java.util.Optional<TokenGenerator> generator() {
+        return java.util.Optional.empty();
+    }
+
     /** Memory held now. */
     default MemoryReport memory() {
         return MemoryReport.EMPTY;
