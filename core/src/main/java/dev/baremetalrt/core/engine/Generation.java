@@ -80,13 +80,21 @@ final class Generation {
     boolean accept(float[] logits) {
         float[] raw = request.logprobs() >= 0 ? logits.clone() : null;
         int next = sampler.sample(logits, history, length, promptLength);
+        if (raw != null) {
+            sink.onLogprobs(TokenLogprobs.of(raw, next, request.logprobs()));
+        }
+        return acceptToken(next);
+    }
+
+    /**
+     * Takes a token chosen elsewhere (by a whole-model engine that samples itself): emits it and its text.
+     * Returns true when the generation is finished.
+     */
+    boolean acceptToken(int next) {
         history[length++] = next;
         generated++;
         if (firstToken == 0) {
             firstToken = System.nanoTime();
-        }
-        if (raw != null) {
-            sink.onLogprobs(TokenLogprobs.of(raw, next, request.logprobs()));
         }
         sink.onToken(next);
         if (tokenizer.isEndOfGeneration(next)) {
@@ -125,6 +133,11 @@ final class Generation {
 
     boolean finished() {
         return reason != null;
+    }
+
+    /** The tokenizer's end-of-sequence id (what a whole-model engine is told to stop at). */
+    int eosId() {
+        return tokenizer.eosId();
     }
 
     int generatedCount() {

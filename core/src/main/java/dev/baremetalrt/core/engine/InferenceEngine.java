@@ -7,6 +7,7 @@ import dev.baremetalrt.spi.SessionException;
 import dev.baremetalrt.spi.SessionStep;
 import dev.baremetalrt.spi.StepBatch;
 import dev.baremetalrt.spi.TensorPayload;
+import dev.baremetalrt.spi.TokenGenerator;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -23,8 +24,19 @@ public final class InferenceEngine {
     private final Tokenizer tokenizer;
     private final int contextCapacity;
     private final int prefillChunk;
+    private final TokenGenerator generator;
 
     public InferenceEngine(Pipeline pipeline, Tokenizer tokenizer, int contextCapacity, int prefillChunk) {
+        this(pipeline, tokenizer, contextCapacity, prefillChunk, null);
+    }
+
+    /**
+     * An engine whose generations run inside a whole-model backend's own loop ({@code generator}, from
+     * {@link dev.baremetalrt.spi.Shard#generator()}) instead of step by step through the pipeline; null for the
+     * usual step-by-step engine.
+     */
+    public InferenceEngine(Pipeline pipeline, Tokenizer tokenizer, int contextCapacity, int prefillChunk, TokenGenerator generator) {
+        this.generator = generator;
         this.pipeline = requireNonNull(pipeline, "pipeline is null");
         this.tokenizer = requireNonNull(tokenizer, "tokenizer is null");
         if (contextCapacity <= 0 || prefillChunk <= 0) {
@@ -56,6 +68,9 @@ public final class InferenceEngine {
         Generation g = new Generation("gen-" + SESSION_IDS.incrementAndGet(), request, sink, tokenizer, contextCapacity);
         if (g.finished()) {
             return g.result();
+        }
+        if (generator != null) {
+            return GeneratorRun.run(generator, pipeline.plan().modelId(), g, request, sink, contextCapacity);
         }
         pipeline.openSession(g.sessionId);
         try {

@@ -85,7 +85,9 @@ public final class LocalDeployment implements AutoCloseable {
                 shards.add(shard);
                 transport.bind(stage, shard);
             }
-            InferenceEngine engine = new InferenceEngine(new Pipeline(plan, transport, STEP_TIMEOUT), model.tokenizer(), capacity, PREFILL_CHUNK);
+            // A whole-model engine that generates by itself (TensorRT-LLM) runs generations in its own loop.
+            dev.baremetalrt.spi.TokenGenerator generator = shards.size() == 1 ? shards.getFirst().generator().orElse(null) : null;
+            InferenceEngine engine = new InferenceEngine(new Pipeline(plan, transport, STEP_TIMEOUT), model.tokenizer(), capacity, PREFILL_CHUNK, generator);
             return new LocalDeployment(List.copyOf(backends), List.copyOf(shards), plan, engine);
         } catch (RuntimeException e) {
             shards.forEach(Shard::close);
