@@ -27,7 +27,15 @@ public final class ServedModel implements AutoCloseable {
     private final ChatTemplate chatTemplate;
     private final long created = System.currentTimeMillis() / 1000;
 
+    private final Supplier<java.util.Map<String, Double>> engineStats;
+
     private ServedModel(Model model, Pipeline pipeline, AutoCloseable stages, Supplier<MemoryReport> memory, BatchScheduler scheduler) {
+        this(model, pipeline, stages, memory, scheduler, java.util.Map::of);
+    }
+
+    private ServedModel(Model model, Pipeline pipeline, AutoCloseable stages, Supplier<MemoryReport> memory, BatchScheduler scheduler,
+                        Supplier<java.util.Map<String, Double>> engineStats) {
+        this.engineStats = engineStats;
         this.id = model.modelId();
         this.model = model;
         this.pipeline = pipeline;
@@ -60,9 +68,10 @@ public final class ServedModel implements AutoCloseable {
             deployment = LocalDeployment.load(model, provider, options, stages, contextCapacity);
             int capacity = deployment.engine().contextCapacity();
             BatchScheduler scheduler = new BatchScheduler(deployment.engine().pipeline(), model.tokenizer(), capacity, maxRunning, maxQueued,
-                    LocalDeployment.PREFILL_CHUNK);
+                    LocalDeployment.PREFILL_CHUNK, deployment.engine().generator().orElse(null));
             LocalDeployment local = deployment;
-            return new ServedModel(model, deployment.engine().pipeline(), deployment, local::memory, scheduler);
+            Supplier<java.util.Map<String, Double>> stats = () -> local.engine().generator().map(g -> g.stats()).orElse(java.util.Map.of());
+            return new ServedModel(model, deployment.engine().pipeline(), deployment, local::memory, scheduler, stats);
         } catch (RuntimeException e) {
             if (deployment != null) {
                 deployment.close();
@@ -103,6 +112,15 @@ public final class ServedModel implements AutoCloseable {
     }
 
     /** What this process holds for this model now: weights, KV caches, scratch (empty when the stages run on a cluster). */
+    /** A whole-model engine's own counters (TensorRT-LLM's iteration statistics), empty for step-by-step backends. */
+    public java.util.Map<String, Double> engineStats() {
+        try {
+            return engineStats.get();
+        } catch (RuntimeException e) {
+            return java.util.Map.of();
+        }
+    }
+
     public MemoryReport memory() {
         return memory.get();
     }

@@ -92,6 +92,13 @@ final class ServerMetrics {
         for (ServedModel m : models) {
             sb.append("brt_kv_cache_bytes{model=\"").append(m.id()).append("\"} ").append(m.memory().kvCacheBytes()).append('\n');
         }
+        java.util.Map<String, StringBuilder> engine = new java.util.TreeMap<>(); // whole-model engines' own counters, per name
+        for (ServedModel m : models) {
+            m.engineStats().forEach((name, value) -> engine.computeIfAbsent(name, n -> new StringBuilder())
+                    .append("brt_engine_").append(name).append("{model=\"").append(m.id()).append("\"} ").append(value).append('\n'));
+        }
+        engine.forEach((name, lines) -> sb.append("# HELP brt_engine_").append(name).append(" A whole-model engine's own counter (TensorRT-LLM iteration statistics).\n# TYPE brt_engine_")
+                .append(name).append(" gauge\n").append(lines));
         return sb.toString();
     }
 }

@@ -6,6 +6,7 @@ import dev.baremetalrt.core.tokenizer.Tokenizer;
 import dev.baremetalrt.spi.SessionStep;
 import dev.baremetalrt.spi.StepBatch;
 import dev.baremetalrt.spi.StepResult;
+import dev.baremetalrt.spi.TokenGenerator;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
@@ -25,6 +26,10 @@ import java.util.logging.Logger;
  * or its handle is cancelled) is dropped at the next step and its sessions released.
  *
  * <p>One scheduler thread runs the steps; sinks are called on it, so they must not block for long.
+ *
+ * <p>Over a whole-model engine that generates by itself ({@link TokenGenerator}, e.g. TensorRT-LLM) there are no
+ * steps to batch: the engine batches in flight. The scheduler then only bounds admission the same way and runs
+ * each admitted generation on its own virtual thread ({@link GeneratorRun}); sinks are called on those.
  */
 public final class BatchScheduler implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(BatchScheduler.class.getName());
@@ -66,6 +71,7 @@ public final class BatchScheduler implements AutoCloseable {
     private final ArrayDeque<Handle> queue = new ArrayDeque<>();
     private final List<Handle> running = new ArrayList<>();
     private final Thread thread;
+    private final TokenGenerator generator;
     private volatile boolean closed;
     private volatile int runningCount;
 
@@ -75,6 +81,13 @@ public final class BatchScheduler implements AutoCloseable {
      * @param prefillBudget prompt positions run per step, over all prefilling generations
      */
     public BatchScheduler(Pipeline pipeline, Tokenizer tokenizer, int contextCapacity, int maxRunning, int maxQueued, int prefillBudget) {
+        this(pipeline, tokenizer, contextCapacity, maxRunning, maxQueued, prefillBudget, null);
+    }
+
+    /** As above; with a non-null {@code generator}, generations run in that whole-model engine's own loop. */
+    public BatchScheduler(Pipeline pipeline, Tokenizer tokenizer, int contextCapacity, int maxRunning, int maxQueued, int prefillBudget,
+            TokenGenerator generator) {
+        this.generator = generator;
         this.pipeline = requireNonNull(pipeline, "pipeline is null");
         this.tokenizer = requireNonNull(tokenizer, "tokenizer is null");
         if (contextCapacity <= 0 || maxRunning <= 0 || maxQueued < 0 || prefillBudget <= 0) {
@@ -84,7 +97,8 @@ public final class BatchScheduler implements AutoCloseable {
         this.maxRunning = maxRunning;
         this.maxQueued = maxQueued;
         this.prefillBudget = prefillBudget;
-        this.thread = Thread.ofPlatform().daemon().name("brt-scheduler-" + pipeline.plan().modelId()).start(this::loop);
+        this.thread = Thread.ofPlatform().daemon().name("brt-scheduler-" + pipeline.plan().modelId())
+                .start(generator == null ? this::loop : this::generatorLoop);
     }
 
     /**
@@ -141,6 +155,63 @@ public final class BatchScheduler implements AutoCloseable {
 
     public Tokenizer tokenizer() {
         return tokenizer;
+    }
+
+    /** Whole-model mode: admits queued generations while fewer than {@code maxRunning} run, each on a virtual thread. */
+    private void generatorLoop() {
+        while (true) {
+            Handle h;
+            lock.lock();
+            try {
+                while (!closed && (queue.isEmpty() || running.size() >= maxRunning)) {
+                    work.awaitUninterruptibly();
+                }
+                if (closed) {
+                    break;
+                }
+                h = queue.poll();
+                addRunning(h);
+            } finally {
+                lock.unlock();
+            }
+            Thread.ofVirtual().name("brt-generation-" + h.generation.sessionId).start(() -> runOnEngine(h));
+        }
+        List<Handle> left;
+        lock.lock();
+        try {
+            left = List.copyOf(running);
+        } finally {
+            lock.unlock();
+        }
+        left.forEach(Handle::cancel); // each ends CANCELLED within a poll of GeneratorRun
+        failQueued(new OverloadedException("model %s was shut down".formatted(pipeline.plan().modelId()), 5));
+    }
+
+    private void runOnEngine(Handle h) {
+        TokenSink cancellable = new TokenSink() {
+            @Override
+            public void onText(String text) {}
+
+            @Override
+            public boolean isCancelled() {
+                return h.cancelRequested();
+            }
+        };
+        try {
+            h.result.complete(GeneratorRun.run(generator, pipeline.plan().modelId(), h.generation, h.generation.request(), cancellable, contextCapacity));
+        } catch (RuntimeException e) {
+            h.generation.finish(FinishReason.CANCELLED);
+            h.result.completeExceptionally(e);
+        } finally {
+            lock.lock();
+            try {
+                running.remove(h);
+                runningCount = running.size();
+                work.signal();
+            } finally {
+                lock.unlock();
+            }
+        }
     }
 
     private void loop() {
@@ -282,6 +353,10 @@ public final class BatchScheduler implements AutoCloseable {
         for (Handle h : List.copyOf(running)) {
             fail(h, e);
         }
+        failQueued(e);
+    }
+
+    private void failQueued(RuntimeException e) {
         lock.lock();
         try {
             queue.forEach(h -> h.result.completeExceptionally(e));

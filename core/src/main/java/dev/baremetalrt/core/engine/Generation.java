@@ -135,6 +135,10 @@ final class Generation {
         return reason != null;
     }
 
+    GenerationRequest request() {
+        return request;
+    }
+
     /** The tokenizer's end-of-sequence id (what a whole-model engine is told to stop at). */
     int eosId() {
         return tokenizer.eosId();

@@ -58,6 +58,11 @@ public final class InferenceEngine {
         return contextCapacity;
     }
 
+    /** The whole-model engine generations run in, when there is one. */
+    public java.util.Optional<TokenGenerator> generator() {
+        return java.util.Optional.ofNullable(generator);
+    }
+
     /**
      * Generates.
      *
