@@ -24,10 +24,11 @@ import org.junit.platform.launcher.core.LauncherFactory;
 /**
  * Runs the backend rules against one backend through the JUnit Platform
  * launcher, without a build tool: what {@code brt conformance --backend ID} does. The result groups the
- * test cases by rule (R1-R9 of {@link BackendConformanceTest}), with every failure's message, and renders as console text or Markdown.
+ * test cases by rule (R1-R9 of {@link BackendConformanceTest}, or G1-G8 of {@link GeneratorConformanceTest} for a whole-model backend that
+ * generates by itself), with every failure's message, and renders as console text or Markdown.
  */
 public final class ConformanceRun {
-    private static final Pattern RULE = Pattern.compile("^(R\\d+)\\b|^r(\\d+)[A-Z]");
+    private static final Pattern RULE = Pattern.compile("^([RG]\\d+)\\b|^([rg])(\\d+)[A-Z]");
 
     /** One test case: its rule, its name, and its failure (null when it passed, "skipped: why" when skipped). */
     public record Case(String rule, String name, String failure, boolean skipped) {
@@ -68,7 +69,8 @@ public final class ConformanceRun {
                         skipped > 0 ? ", %d skipped".formatted(skipped) : "");
                 list.stream().filter(c -> c.failure() != null).limit(5).forEach(c -> out.printf("      %s%n        %s%n", c.name(), shorten(c.failure())));
             });
-            out.println(allPassed() ? "PASSED: the backend follows every rule it was tested on" : "FAILED: see BackendConformanceTest's and BackendReferenceTest's rule lists for what to look at");
+            out.println(allPassed() ? "PASSED: the backend follows every rule it was tested on"
+                    : "FAILED: see the rule lists of BackendConformanceTest and BackendReferenceTest (R), or GeneratorConformanceTest (G), for what to look at");
             out.flush();
         }
 
@@ -99,13 +101,14 @@ public final class ConformanceRun {
         List<Case> cases = new ArrayList<>();
         long start = System.nanoTime();
         try {
+            Class<?> rules;
             try {
-                new DiscoveredBackendTest().provider(); // one clear failure, not one per rule, when the backend is not there
-            } catch (RuntimeException e) {
-                cases.add(new Case("setup", "find backend " + backend, e.getMessage(), false));
+                rules = generatesItself(DiscoveredBackendTest.discover()) ? DiscoveredGeneratorTest.class : DiscoveredBackendTest.class;
+            } catch (RuntimeException e) { // one clear failure, not one per rule, when the backend is not there or cannot open
+                cases.add(new Case("setup", "find and open backend " + backend, e.getMessage(), false));
                 return new Report(backend, cases, Duration.ofNanos(System.nanoTime() - start));
             }
-            LauncherDiscoveryRequest request = LauncherDiscoveryRequestBuilder.request().selectors(selectClass(DiscoveredBackendTest.class))
+            LauncherDiscoveryRequest request = LauncherDiscoveryRequestBuilder.request().selectors(selectClass(rules))
                     .filters(org.junit.platform.launcher.EngineFilter.includeEngines("junit-jupiter"))
                     .configurationParameter("junit.jupiter.extensions.autodetection.enabled", "false").build();
             LauncherFactory.create().execute(request, new TestExecutionListener() {
@@ -143,10 +146,35 @@ public final class ConformanceRun {
         return new Report(backend, cases, Duration.ofNanos(System.nanoTime() - start));
     }
 
-    /** The rule id in a test's display name: "R1 logits ..." (parameterized) or "r4TruncateThen...()" (a method). */
+    /** The rule id in a test's display name: "R1 logits ..." (parameterized) or "r4TruncateThen...()" / "g5Cancel...()" (a method). */
     static String rule(TestIdentifier test) {
         Matcher m = RULE.matcher(test.getDisplayName());
-        return !m.find() ? "other" : m.group(1) != null ? m.group(1) : "R" + m.group(2);
+        return !m.find() ? "other" : m.group(1) != null ? m.group(1) : m.group(2).toUpperCase(java.util.Locale.ROOT) + m.group(3);
+    }
+
+    /**
+     * Whether the backend runs whole models in its own generation loop: it declares no layer ranges and a whole
+     * model it loads (the suite's smallest synthetic one) offers a generator. Such a backend gets the G rules.
+     */
+    static boolean generatesItself(dev.baremetalrt.spi.BackendProvider provider) {
+        try (dev.baremetalrt.spi.Backend backend = provider.open(dev.baremetalrt.spi.BackendOptions.defaults())) {
+            if (backend.capabilities().layerRanges()) {
+                return false;
+            }
+            Path file = Files.createTempFile("brt-conformance-probe", ".gguf");
+            try {
+                dev.baremetalrt.core.synth.SyntheticModelGenerator.write(BackendReferenceTest.GQA, dev.baremetalrt.spi.WeightType.F32, 1, file);
+                try (dev.baremetalrt.core.model.LlamaModel model = dev.baremetalrt.core.model.LlamaModel.open(file);
+                     dev.baremetalrt.spi.Shard shard = backend.load(new dev.baremetalrt.spi.ShardSpec(model,
+                             new dev.baremetalrt.spi.LayerRange(0, model.config().layerCount()), true, true, 64))) {
+                    return shard.generator().isPresent();
+                }
+            } finally {
+                Files.deleteIfExists(file);
+            }
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     private static String shorten(String text) {

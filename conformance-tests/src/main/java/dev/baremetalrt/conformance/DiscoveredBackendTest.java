@@ -15,6 +15,11 @@ public class DiscoveredBackendTest extends BackendConformanceTest {
 
     @Override
     protected BackendProvider provider() {
+        return discover();
+    }
+
+    /** The provider the system property names. */
+    static BackendProvider discover() {
         String backend = System.getProperty(BACKEND_PROPERTY);
         if (backend == null || backend.isBlank()) {
             throw new IllegalStateException("set -D%s=<backend id> to say which backend to test".formatted(BACKEND_PROPERTY));

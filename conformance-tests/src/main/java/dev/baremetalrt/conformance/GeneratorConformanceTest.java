@@ -40,8 +40,8 @@ import org.junit.jupiter.api.TestInstance;
 /**
  * The whole-model rules, for backends whose shards generate tokens themselves ({@link Shard#generator()}, e.g.
  * TensorRT-LLM). They check the generation protocol, not the numbers (a whole-model engine holds its own
- * weights): extend it, return the provider and the options that open your engine for a model of
- * {@link #VOCAB} tokens. The suite passes its own synthetic model (GQA shape, {@link #VOCAB} tokens) as the
+ * weights): extend it, return the provider and the options that open your engine (any engine whose
+ * vocabulary has at least {@link #VOCAB} tokens: prompts use ids below it). The suite passes its own synthetic model (GQA shape, {@link #VOCAB} tokens) as the
  * {@link ShardSpec}'s weights, for the vocabulary size and the layer count.
  *
  * <p>Rules (the number is in each test's name; what to look at when one fails):
@@ -76,7 +76,7 @@ public abstract class GeneratorConformanceTest {
     /** The backend under test. */
     protected abstract BackendProvider provider();
 
-    /** Options that open it on an engine for a model of {@link #VOCAB} tokens. */
+    /** Options that open it on an engine whose vocabulary holds at least {@link #VOCAB} tokens. */
     protected abstract BackendOptions options();
 
     @BeforeAll
@@ -160,7 +160,7 @@ public abstract class GeneratorConformanceTest {
         withGenerator(g -> {
             int[] first = run(g, GenerationSpec.greedy("g1-a", PROMPT, 24), TokenGenerator.Finish.LENGTH);
             assertEquals(24, first.length, "exactly maxTokens tokens");
-            assertTrue(Arrays.stream(first).allMatch(t -> t >= 0 && t < VOCAB), "tokens are vocabulary ids");
+            assertTrue(Arrays.stream(first).allMatch(t -> t >= 0), "tokens are ids (a real engine's vocabulary may be larger than the suite's)");
             assertArrayEquals(first, run(g, GenerationSpec.greedy("g1-b", PROMPT, 24), TokenGenerator.Finish.LENGTH), "greedy repeats");
         });
     }

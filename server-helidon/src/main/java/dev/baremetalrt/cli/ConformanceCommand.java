@@ -28,7 +28,7 @@ final class ConformanceCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut();
-        out.printf("running the backend rules against %s (synthetic models of every weight type; 10-20 s on 2 cores)...%n", backend);
+        out.printf("running the conformance rules against %s (R1-R9 on synthetic models of every weight type, or G1-G8 for a whole-model engine; 10-20 s on 2 cores)...%n", backend);
         out.flush();
         ConformanceRun.Report result = ConformanceRun.run(backend);
         result.print(out);
