@@ -11,6 +11,7 @@ import dev.baremetalrt.spi.BackendProvider;
 import dev.baremetalrt.spi.PlanException;
 import dev.baremetalrt.spi.ShardPlan;
 import dev.baremetalrt.spi.Shard;
+import dev.baremetalrt.spi.LoadProgress;
 import dev.baremetalrt.spi.ShardSpec;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
@@ -38,6 +39,9 @@ public final class NodeAgent implements AutoCloseable {
     static final String PLANS = "brt.plans";
     static final String READY = "brt.ready";
     static final String STATS = "brt.stats";
+    /** Stage being loaded (ready key) → {@code {"nodeId", "layersLoaded", "layers"}}; removed once it is ready or failed. */
+    static final String PROGRESS = "brt.progress";
+    private static final long PROGRESS_INTERVAL_NANOS = 250_000_000L;
     private static final Logger LOG = Logger.getLogger(NodeAgent.class.getName());
 
     /** A stage this node serves. */
@@ -268,8 +272,15 @@ public final class NodeAgent implements AutoCloseable {
                     backend = provider.open(options);
                 }
                 long start = System.nanoTime();
-                Shard shard = backend.load(new ShardSpec(model, stage.layers(), stage.embedding(), stage.head(), Math.min(contextCapacity, model.config().contextLength())));
-                hosted.put(e.getKey(), new Hosted(stage, shard, StageService.start(node.vertx(), stage, shard)));
+                String loadingKey = readyKey(stage.modelId(), epochs.get(e.getKey()), stage.index());
+                Map<String, String> progress = node.map(PROGRESS);
+                try {
+                    Shard shard = backend.load(new ShardSpec(model, stage.layers(), stage.embedding(), stage.head(), Math.min(contextCapacity, model.config().contextLength())),
+                            publishedProgress(progress, loadingKey, stage.layers().size()));
+                    hosted.put(e.getKey(), new Hosted(stage, shard, StageService.start(node.vertx(), stage, shard)));
+                } finally {
+                    progress.remove(loadingKey);
+                }
                 LOG.info(() -> "node %s: serving %s of %s (loaded in %d ms)".formatted(node.nodeId(), stage.describe(), stage.modelId(), (System.nanoTime() - start) / 1_000_000));
             }
             String readyKey = readyKey(stage.modelId(), epochs.get(e.getKey()), stage.index());
@@ -277,6 +288,26 @@ public final class NodeAgent implements AutoCloseable {
                 ready.put(readyKey, node.nodeId());
             }
         }
+    }
+
+    /**
+     * Publishes how many layers of a stage are loaded, at the start and then at most every 250 ms (a replicated
+     * put reaches every member), so that {@code brt cluster status} shows a large range coming in.
+     */
+    private LoadProgress publishedProgress(Map<String, String> progress, String key, int layers) {
+        long[] last = {System.nanoTime()};
+        progress.put(key, progressJson(0, layers));
+        return (done, total) -> {
+            long now = System.nanoTime();
+            if (now - last[0] >= PROGRESS_INTERVAL_NANOS || done == total) {
+                last[0] = now;
+                progress.put(key, progressJson(done, total));
+            }
+        };
+    }
+
+    private String progressJson(int done, int layers) {
+        return new JsonObject().put("nodeId", node.nodeId()).put("layersLoaded", done).put("layers", layers).encode();
     }
 
     private static String key(ShardPlan.Stage stage) {

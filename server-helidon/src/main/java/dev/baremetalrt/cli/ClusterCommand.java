@@ -143,7 +143,9 @@ final class ClusterCommand implements Runnable {
                 for (Object so : plan.getJsonArray("stages")) {
                     JsonObject s = (JsonObject) so;
                     out.printf("  stage %d on %s: layers [%d, %d)%s%s, %s%n", s.getInteger("index"), s.getString("node"), s.getInteger("start"), s.getInteger("end"),
-                            s.getBoolean("embedding") ? " +embedding" : "", s.getBoolean("head") ? " +head" : "", s.getBoolean("ready") ? "ready" : "loading");
+                            s.getBoolean("embedding") ? " +embedding" : "", s.getBoolean("head") ? " +head" : "", s.getBoolean("ready") ? "ready"
+                                    : s.containsKey("progress") ? "loading %d/%d layers".formatted(s.getJsonObject("progress").getInteger("layersLoaded"),
+                                            s.getJsonObject("progress").getInteger("layers")) : "loading");
                 }
                 plan.getJsonObject("refused", new JsonObject()).forEach(e -> out.printf("  refused %s: %s%n", e.getKey(), e.getValue()));
             }

@@ -21,6 +21,17 @@ public interface Backend extends AutoCloseable {
      */
     Shard load(ShardSpec spec);
 
+    /**
+     * As {@link #load(ShardSpec)}, telling {@code progress} how many layers are loaded as it goes. The default
+     * reports once, at the end; a backend whose loading takes long (copying to a device, widening weights)
+     * reports each layer.
+     */
+    default Shard load(ShardSpec spec, LoadProgress progress) {
+        Shard shard = load(spec);
+        progress.loaded(spec.layers().size(), spec.layers().size());
+        return shard;
+    }
+
     /** Memory held by all loaded shards. */
     default MemoryReport memory() {
         return MemoryReport.EMPTY;

@@ -7,6 +7,7 @@ import dev.baremetalrt.spi.Backend;
 import dev.baremetalrt.spi.BackendCapabilities;
 import dev.baremetalrt.spi.BackendException;
 import dev.baremetalrt.spi.DeviceInfo;
+import dev.baremetalrt.spi.LoadProgress;
 import dev.baremetalrt.spi.MemoryReport;
 import dev.baremetalrt.spi.Shard;
 import dev.baremetalrt.spi.ShardSpec;
@@ -50,11 +51,17 @@ final class DjlBackend implements Backend {
     }
 
     @Override
-    public synchronized Shard load(ShardSpec spec) {
+    public Shard load(ShardSpec spec) {
+        return load(spec, LoadProgress.NONE);
+    }
+
+    /** Reports each layer once its weights are float32 arrays on the device. */
+    @Override
+    public synchronized Shard load(ShardSpec spec, LoadProgress progress) {
         if (closed) {
             throw new BackendException("djl backend is closed; cannot load " + spec.describe());
         }
-        DjlShard shard = new DjlShard(spec, manager.newSubManager(), device, shards::remove);
+        DjlShard shard = new DjlShard(spec, manager.newSubManager(), device, shards::remove, progress);
         shards.add(shard);
         return shard;
     }

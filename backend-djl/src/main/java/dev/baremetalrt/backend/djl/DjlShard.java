@@ -39,13 +39,13 @@ final class DjlShard implements Shard {
     private final Map<String, KvCache> sessions = new HashMap<>();
     private boolean closed;
 
-    DjlShard(ShardSpec spec, NDManager manager, Device device, Consumer<DjlShard> onClose) {
+    DjlShard(ShardSpec spec, NDManager manager, Device device, Consumer<DjlShard> onClose, dev.baremetalrt.spi.LoadProgress progress) {
         this.spec = spec;
         this.config = spec.weights().config();
         this.manager = manager;
         this.onClose = onClose;
         try {
-            this.weights = LlamaLayers.load(spec, manager);
+            this.weights = LlamaLayers.load(spec, manager, progress);
         } catch (RuntimeException | OutOfMemoryError e) {
             manager.close();
             if (e instanceof BackendException b) {

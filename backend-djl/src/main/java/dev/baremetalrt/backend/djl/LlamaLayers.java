@@ -49,7 +49,7 @@ final class LlamaLayers {
     }
 
     /** Loads what the spec asks for into {@code manager}; a missing tensor or wrong shape names the model and tensor. */
-    static LlamaLayers load(ShardSpec spec, NDManager manager) {
+    static LlamaLayers load(ShardSpec spec, NDManager manager, dev.baremetalrt.spi.LoadProgress progress) {
         WeightSource w = spec.weights();
         ModelConfig c = w.config();
         long[] total = {0};
@@ -83,6 +83,7 @@ final class LlamaLayers {
                     transposed(load.tensor(TensorNames.ffnGate(l), dim, c.ffnDim())),
                     transposed(load.tensor(TensorNames.ffnUp(l), dim, c.ffnDim())),
                     transposed(load.tensor(TensorNames.ffnDown(l), c.ffnDim(), dim)));
+            progress.loaded(i + 1, layers.length);
         }
         return new LlamaLayers(c, spec.embedding() ? embedding : null, outputNorm, output, layers, total[0]);
     }

@@ -46,6 +46,25 @@ class DjlBackendProviderTest {
     }
 
     @Test
+    void loadingReportsEachLayer() throws Exception {
+        java.nio.file.Path file = java.nio.file.Files.createTempFile("brt-djl-progress", ".gguf");
+        try {
+            dev.baremetalrt.core.synth.SyntheticModelGenerator.write(new dev.baremetalrt.core.synth.ModelShape("p", 64, 96, 4, 4, 2, 320, 64, 10000f),
+                    WeightType.Q8_0, 3, file);
+            java.util.List<String> reports = new java.util.concurrent.CopyOnWriteArrayList<>();
+            try (dev.baremetalrt.core.model.LlamaModel model = dev.baremetalrt.core.model.LlamaModel.open(file);
+                 Backend backend = provider.open(BackendOptions.defaults());
+                 dev.baremetalrt.spi.Shard shard = backend.load(new dev.baremetalrt.spi.ShardSpec(model, new dev.baremetalrt.spi.LayerRange(1, 4), false, true, 32),
+                         (done, layers) -> reports.add(done + "/" + layers))) {
+                assertEquals(java.util.List.of("1/3", "2/3", "3/3"), reports);
+                assertEquals(3, shard.spec().layers().size());
+            }
+        } finally {
+            java.nio.file.Files.deleteIfExists(file);
+        }
+    }
+
+    @Test
     void aClosedBackendRefusesToLoad() {
         Backend backend = provider.open(new BackendOptions(0, Map.of("device", "cpu")));
         backend.close();

@@ -45,7 +45,13 @@ final class CudaBackend implements Backend {
     }
 
     @Override
-    public synchronized Shard load(ShardSpec spec) {
+    public Shard load(ShardSpec spec) {
+        return load(spec, dev.baremetalrt.spi.LoadProgress.NONE);
+    }
+
+    /** Reports each layer as its weights reach the device. */
+    @Override
+    public synchronized Shard load(ShardSpec spec, dev.baremetalrt.spi.LoadProgress progress) {
         if (closed) {
             throw new BackendException("cuda backend is closed; cannot load " + spec.describe());
         }
@@ -53,7 +59,7 @@ final class CudaBackend implements Backend {
                 .min(Comparator.comparingLong((CudaDevice d) -> shards.stream().filter(s -> s.device() == d).count())
                         .thenComparingLong(d -> -d.freeMemory()))
                 .orElseThrow();
-        CudaShard shard = new CudaShard(spec, device, shards::remove);
+        CudaShard shard = new CudaShard(spec, device, shards::remove, progress);
         shards.add(shard);
         return shard;
     }

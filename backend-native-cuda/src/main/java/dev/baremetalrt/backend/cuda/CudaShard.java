@@ -56,7 +56,7 @@ final class CudaShard implements Shard {
     private final DecodeGraphs graphs;
     private boolean closed;
 
-    CudaShard(ShardSpec spec, CudaDevice device, Consumer<CudaShard> onClose) {
+    CudaShard(ShardSpec spec, CudaDevice device, Consumer<CudaShard> onClose, dev.baremetalrt.spi.LoadProgress progress) {
         this.spec = requireNonNull(spec, "spec is null");
         this.config = spec.weights().config();
         this.device = device;
@@ -73,7 +73,7 @@ final class CudaShard implements Shard {
         }
         check(JCudaDriver.cuStreamCreate(stream, 0), device.id + ": cuStreamCreate");
         try {
-            this.weights = new DeviceWeights(spec, device, allocator, stream);
+            this.weights = new DeviceWeights(spec, device, allocator, stream, progress);
         } catch (RuntimeException e) {
             JCudaDriver.cuStreamDestroy(stream);
             throw e;

@@ -54,7 +54,7 @@ final class DeviceWeights implements AutoCloseable {
     private DevicePointer staging;
     private long stagingBytes;
 
-    DeviceWeights(ShardSpec spec, CudaDevice device, DeviceAllocator allocator, CUstream stream) {
+    DeviceWeights(ShardSpec spec, CudaDevice device, DeviceAllocator allocator, CUstream stream, dev.baremetalrt.spi.LoadProgress progress) {
         this.spec = spec;
         this.device = device;
         this.allocator = allocator;
@@ -85,6 +85,7 @@ final class DeviceWeights implements AutoCloseable {
                         matrix(TensorNames.ffnGate(l), dim, c.ffnDim()),
                         matrix(TensorNames.ffnUp(l), dim, c.ffnDim()),
                         matrix(TensorNames.ffnDown(l), c.ffnDim(), dim));
+                progress.loaded(i + 1, layers.length);
             }
             double[] frequencies = c.ropeInverseFrequencies();
             float[] f = new float[frequencies.length];
