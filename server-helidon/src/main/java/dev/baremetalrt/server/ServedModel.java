@@ -68,7 +68,7 @@ public final class ServedModel implements AutoCloseable {
             deployment = LocalDeployment.load(model, provider, options, stages, contextCapacity);
             int capacity = deployment.engine().contextCapacity();
             BatchScheduler scheduler = new BatchScheduler(deployment.engine().pipeline(), model.tokenizer(), capacity, maxRunning, maxQueued,
-                    LocalDeployment.PREFILL_CHUNK, deployment.engine().generator().orElse(null));
+                    LocalDeployment.PREFILL_CHUNK, deployment.engine().generators());
             LocalDeployment local = deployment;
             Supplier<java.util.Map<String, Double>> stats = () -> local.engine().generator().map(g -> g.stats()).orElse(java.util.Map.of());
             return new ServedModel(model, deployment.engine().pipeline(), deployment, local::memory, scheduler, stats);

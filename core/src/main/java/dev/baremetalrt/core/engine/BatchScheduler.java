@@ -28,8 +28,8 @@ import java.util.logging.Logger;
  * <p>One scheduler thread runs the steps; sinks are called on it, so they must not block for long.
  *
  * <p>Over a whole-model engine that generates by itself ({@link TokenGenerator}, e.g. TensorRT-LLM) there are no
- * steps to batch: the engine batches in flight. The scheduler then only bounds admission the same way and runs
- * each admitted generation on its own virtual thread ({@link GeneratorRun}); sinks are called on those.
+ * steps to batch: the engine batches in flight. An admitted generation then runs on its own virtual thread
+ * ({@link GeneratorRun}), counted against the same {@code maxRunning}; its sink is called on that thread.
  */
 public final class BatchScheduler implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(BatchScheduler.class.getName());
@@ -71,7 +71,8 @@ public final class BatchScheduler implements AutoCloseable {
     private final ArrayDeque<Handle> queue = new ArrayDeque<>();
     private final List<Handle> running = new ArrayList<>();
     private final Thread thread;
-    private final TokenGenerator generator;
+    private final java.util.function.Supplier<TokenGenerator> generators;
+    private final java.util.Set<Handle> onEngine = new java.util.HashSet<>(); // generations in a whole-model engine's loop; under lock
     private volatile boolean closed;
     private volatile int runningCount;
 
@@ -84,10 +85,13 @@ public final class BatchScheduler implements AutoCloseable {
         this(pipeline, tokenizer, contextCapacity, maxRunning, maxQueued, prefillBudget, null);
     }
 
-    /** As above; with a non-null {@code generator}, generations run in that whole-model engine's own loop. */
+    /**
+     * As above; {@code generators} is asked at each admission for the whole-model engine the model runs in now
+     * (null when it runs step by step: a cluster's plan can change from one to the other).
+     */
     public BatchScheduler(Pipeline pipeline, Tokenizer tokenizer, int contextCapacity, int maxRunning, int maxQueued, int prefillBudget,
-            TokenGenerator generator) {
-        this.generator = generator;
+            java.util.function.Supplier<TokenGenerator> generators) {
+        this.generators = generators == null ? () -> null : generators;
         this.pipeline = requireNonNull(pipeline, "pipeline is null");
         this.tokenizer = requireNonNull(tokenizer, "tokenizer is null");
         if (contextCapacity <= 0 || maxRunning <= 0 || maxQueued < 0 || prefillBudget <= 0) {
@@ -97,8 +101,7 @@ public final class BatchScheduler implements AutoCloseable {
         this.maxRunning = maxRunning;
         this.maxQueued = maxQueued;
         this.prefillBudget = prefillBudget;
-        this.thread = Thread.ofPlatform().daemon().name("brt-scheduler-" + pipeline.plan().modelId())
-                .start(generator == null ? this::loop : this::generatorLoop);
+        this.thread = Thread.ofPlatform().daemon().name("brt-scheduler-" + pipeline.plan().modelId()).start(this::loop);
     }
 
     /**
@@ -122,7 +125,7 @@ public final class BatchScheduler implements AutoCloseable {
             if (closed) {
                 throw new OverloadedException("model %s is shutting down".formatted(pipeline.plan().modelId()), 5);
             }
-            if (running.size() + queue.size() >= maxRunning + maxQueued) {
+            if (running.size() + onEngine.size() + queue.size() >= maxRunning + maxQueued) {
                 throw new OverloadedException("model %s: %d generations running and %d waiting; try again shortly"
                         .formatted(pipeline.plan().modelId(), running.size(), queue.size()), 1);
             }
@@ -157,37 +160,7 @@ public final class BatchScheduler implements AutoCloseable {
         return tokenizer;
     }
 
-    /** Whole-model mode: admits queued generations while fewer than {@code maxRunning} run, each on a virtual thread. */
-    private void generatorLoop() {
-        while (true) {
-            Handle h;
-            lock.lock();
-            try {
-                while (!closed && (queue.isEmpty() || running.size() >= maxRunning)) {
-                    work.awaitUninterruptibly();
-                }
-                if (closed) {
-                    break;
-                }
-                h = queue.poll();
-                addRunning(h);
-            } finally {
-                lock.unlock();
-            }
-            Thread.ofVirtual().name("brt-generation-" + h.generation.sessionId).start(() -> runOnEngine(h));
-        }
-        List<Handle> left;
-        lock.lock();
-        try {
-            left = List.copyOf(running);
-        } finally {
-            lock.unlock();
-        }
-        left.forEach(Handle::cancel); // each ends CANCELLED within a poll of GeneratorRun
-        failQueued(new OverloadedException("model %s was shut down".formatted(pipeline.plan().modelId()), 5));
-    }
-
-    private void runOnEngine(Handle h) {
+    private void runOnEngine(Handle h, TokenGenerator generator) {
         TokenSink cancellable = new TokenSink() {
             @Override
             public void onText(String text) {}
@@ -205,8 +178,8 @@ public final class BatchScheduler implements AutoCloseable {
         } finally {
             lock.lock();
             try {
-                running.remove(h);
-                runningCount = running.size();
+                onEngine.remove(h);
+                runningCount = running.size() + onEngine.size();
                 work.signal();
             } finally {
                 lock.unlock();
@@ -229,6 +202,14 @@ public final class BatchScheduler implements AutoCloseable {
             }
         }
         failAll(new OverloadedException("model %s was shut down".formatted(pipeline.plan().modelId()), 5));
+        List<Handle> engineLeft;
+        lock.lock();
+        try {
+            engineLeft = List.copyOf(onEngine);
+        } finally {
+            lock.unlock();
+        }
+        engineLeft.forEach(Handle::cancel); // each ends CANCELLED within one poll of GeneratorRun
     }
 
     /** Moves queued generations into free slots; waits when there is nothing to do. Returns whether anything runs. */
@@ -236,10 +217,10 @@ public final class BatchScheduler implements AutoCloseable {
         List<Handle> admitted = new ArrayList<>();
         lock.lock();
         try {
-            while (running.isEmpty() && queue.isEmpty() && !closed) {
-                work.await();
+            while (running.isEmpty() && !closed && (queue.isEmpty() || onEngine.size() >= maxRunning)) {
+                work.await(); // nothing to step: wait for a submission or for a slot an engine generation frees
             }
-            while (running.size() + admitted.size() < maxRunning && !queue.isEmpty()) {
+            while (running.size() + onEngine.size() + admitted.size() < maxRunning && !queue.isEmpty()) {
                 admitted.add(queue.poll());
             }
         } finally {
@@ -249,6 +230,24 @@ public final class BatchScheduler implements AutoCloseable {
             if (h.cancelRequested()) {
                 h.generation.finish(FinishReason.CANCELLED);
                 h.result.complete(h.generation.result());
+                continue;
+            }
+            TokenGenerator engine;
+            try {
+                engine = generators.get();
+            } catch (RuntimeException e) {
+                h.result.completeExceptionally(e);
+                continue;
+            }
+            if (engine != null) { // the model runs whole in an engine that batches by itself: one virtual thread per generation
+                lock.lock();
+                try {
+                    onEngine.add(h);
+                    runningCount = running.size() + onEngine.size();
+                } finally {
+                    lock.unlock();
+                }
+                Thread.ofVirtual().name("brt-generation-" + h.generation.sessionId).start(() -> runOnEngine(h, engine));
                 continue;
             }
             try {
@@ -335,12 +334,21 @@ public final class BatchScheduler implements AutoCloseable {
 
     private void addRunning(Handle h) {
         running.add(h);
-        runningCount = running.size();
+        runningCount = running.size() + onEngineCount();
+    }
+
+    private int onEngineCount() {
+        lock.lock();
+        try {
+            return onEngine.size();
+        } finally {
+            lock.unlock();
+        }
     }
 
     private void removeRunning(Handle h) {
         if (running.remove(h)) {
-            runningCount = running.size();
+            runningCount = running.size() + onEngineCount();
             try {
                 pipeline.release(h.generation.sessionId);
             } catch (RuntimeException e) {

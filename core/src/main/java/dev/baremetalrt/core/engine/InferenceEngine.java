@@ -24,10 +24,10 @@ public final class InferenceEngine {
     private final Tokenizer tokenizer;
     private final int contextCapacity;
     private final int prefillChunk;
-    private final TokenGenerator generator;
+    private final java.util.function.Supplier<TokenGenerator> generators;
 
     public InferenceEngine(Pipeline pipeline, Tokenizer tokenizer, int contextCapacity, int prefillChunk) {
-        this(pipeline, tokenizer, contextCapacity, prefillChunk, null);
+        this(pipeline, tokenizer, contextCapacity, prefillChunk, (TokenGenerator) null);
     }
 
     /**
@@ -36,7 +36,12 @@ public final class InferenceEngine {
      * usual step-by-step engine.
      */
     public InferenceEngine(Pipeline pipeline, Tokenizer tokenizer, int contextCapacity, int prefillChunk, TokenGenerator generator) {
-        this.generator = generator;
+        this(pipeline, tokenizer, contextCapacity, prefillChunk, () -> generator);
+    }
+
+    /** As above, asking {@code generators} at each generation (a cluster's plan can move a model into or out of such an engine). */
+    public InferenceEngine(Pipeline pipeline, Tokenizer tokenizer, int contextCapacity, int prefillChunk, java.util.function.Supplier<TokenGenerator> generators) {
+        this.generators = requireNonNull(generators, "generators is null");
         this.pipeline = requireNonNull(pipeline, "pipeline is null");
         this.tokenizer = requireNonNull(tokenizer, "tokenizer is null");
         if (contextCapacity <= 0 || prefillChunk <= 0) {
@@ -58,9 +63,14 @@ public final class InferenceEngine {
         return contextCapacity;
     }
 
-    /** The whole-model engine generations run in, when there is one. */
+    /** The whole-model engine generations run in now, when there is one. */
     public java.util.Optional<TokenGenerator> generator() {
-        return java.util.Optional.ofNullable(generator);
+        return java.util.Optional.ofNullable(generators.get());
+    }
+
+    /** Where the engine looks for a whole-model engine at each generation (for a scheduler over the same model). */
+    public java.util.function.Supplier<TokenGenerator> generators() {
+        return generators;
     }
 
     /**
@@ -74,6 +84,7 @@ public final class InferenceEngine {
         if (g.finished()) {
             return g.result();
         }
+        TokenGenerator generator = generators.get();
         if (generator != null) {
             return GeneratorRun.run(generator, pipeline.plan().modelId(), g, request, sink, contextCapacity);
         }
