@@ -17,11 +17,16 @@ import java.util.Map;
  * stage per node, core's planner: spans by measured speed ({@link #relativeSpeed}), capped by what each
  * node's free memory holds). Pure:
  * tested without a cluster. A model that fits nowhere is the planner's {@code PlanException}, naming the
- * shortfall.
+ * shortfall. A node whose backend runs whole models ({@link NodeInventory#wholeModel()}) takes the whole model as
+ * one stage when it holds it, ahead of any split over layer-range nodes.
  */
 final class Coordinator {
     /** A decision: the plan (null when no node can serve) and the refused nodes with their reasons. */
-    record Decision(String modelId, String checksum, ShardPlan plan, Map<String, String> refused) {}
+    record Decision(String modelId, String checksum, ShardPlan plan, Map<String, String> refused, boolean wholeModel) {
+        Decision(String modelId, String checksum, ShardPlan plan, Map<String, String> refused) {
+            this(modelId, checksum, plan, refused, false);
+        }
+    }
 
     private Coordinator() {}
 
@@ -55,6 +60,7 @@ final class Coordinator {
         String checksum = votes.entrySet().stream().max(Comparator.comparingInt(Map.Entry::getValue)).orElseThrow().getKey();
         Map<String, String> refused = new LinkedHashMap<>();
         List<NodeCapacity> nodes = new ArrayList<>();
+        List<NodeInventory> wholeModelNodes = new ArrayList<>();
         NodeInventory.ModelOffer agreed = null;
         double fastest = holders.stream().mapToDouble(n -> offers.get(n.nodeId()).layersPerSecond()).max().orElse(0);
         for (NodeInventory node : holders) {
@@ -70,7 +76,24 @@ final class Coordinator {
                 refused.put(node.nodeId(), "it cannot be reached over the cluster's event bus (%s); it gets no shard".formatted(why));
                 continue;
             }
+            if (node.wholeModel()) {
+                wholeModelNodes.add(node);
+                continue;
+            }
             nodes.add(new NodeCapacity(node.nodeId(), node.backend(), Math.max(1, node.freeMemoryBytes()), relativeSpeed(offer.layersPerSecond(), fastest)));
+        }
+        if (!wholeModelNodes.isEmpty()) {
+            // An engine that runs the whole model (TensorRT-LLM) takes it as one stage; it holds its own weights and
+            // memory, so the planner's memory check does not apply. The oldest such node gets it; the rest wait.
+            NodeInventory engine = wholeModelNodes.getFirst();
+            for (NodeInventory node : holders) {
+                if (!node.nodeId().equals(engine.nodeId()) && !refused.containsKey(node.nodeId())) {
+                    refused.put(node.nodeId(), "%s runs whole on node %s's %s engine; it gets no shard".formatted(modelId, engine.nodeId(), engine.backend()));
+                }
+            }
+            ShardPlan plan = new CapacityShardPlanner().plan(new PlanRequest(modelId, epoch, agreed.layerCount(), agreed.layerBytes(), agreed.headBytes(),
+                    agreed.headBytes(), List.of(new NodeCapacity(engine.nodeId(), engine.backend(), Long.MAX_VALUE / 4, 1.0))));
+            return new Decision(modelId, checksum, plan, refused, true);
         }
         if (nodes.isEmpty()) {
             throw new dev.baremetalrt.spi.PlanException("no node that holds %s can be reached: %s".formatted(modelId, refused));

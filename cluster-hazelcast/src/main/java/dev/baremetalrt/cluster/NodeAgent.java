@@ -94,7 +94,7 @@ public final class NodeAgent implements AutoCloseable {
         }
         var probe = provider.probe();
         List<String> devices = probe.devices().stream().map(d -> d.id() + ": " + d.description()).toList();
-        this.inventory = new NodeInventory(node.nodeId(), provider.id(), probe.detail(), devices, freeMemoryBytes, offers);
+        this.inventory = new NodeInventory(node.nodeId(), provider.id(), probe.detail(), devices, freeMemoryBytes, offers, runsWholeModels(provider, options));
         this.pings = MemberPings.start(node);
         node.map(INVENTORY).put(node.nodeId(), inventory.toJson().encode());
         this.timer = node.vertx().setPeriodic(TICK_MS, id -> {
@@ -112,6 +112,16 @@ public final class NodeAgent implements AutoCloseable {
         });
     }
 
+    /** Whether the backend takes whole models only (its shards generate by themselves): asked once, by opening it. */
+    private static boolean runsWholeModels(BackendProvider provider, BackendOptions options) {
+        try (Backend backend = provider.open(options)) {
+            return !backend.capabilities().layerRanges();
+        } catch (RuntimeException e) {
+            LOG.warning(() -> "backend %s did not open to say what it runs (%s); offering layer ranges".formatted(provider.id(), e.getMessage()));
+            return false;
+        }
+    }
+
     /**
      * Measures this machine's decode speed on each model ({@link LayerCalibration}). Run it before joining:
      * a join sets Hazelcast migrating partitions, which would be measured too. Skip it when the nodes share
@@ -123,6 +133,10 @@ public final class NodeAgent implements AutoCloseable {
             return speeds;
         }
         try (Backend backend = provider.open(options)) {
+            if (!backend.capabilities().layerRanges()) {
+                LOG.info(() -> "%s runs whole models: no layer calibration".formatted(provider.id()));
+                return speeds;
+            }
             for (Path file : modelFiles) {
                 try (Model model = Models.open(file)) {
                     double speed = LayerCalibration.layersPerSecond(backend, model);
@@ -220,7 +234,7 @@ public final class NodeAgent implements AutoCloseable {
                 plans.remove(modelId);
             } else if (!Coordinator.sameAssignment(currentPlan, decision.plan()) || !Objects.equals(refused, current.getJsonObject("refused"))) {
                 ShardPlan plan = Coordinator.sameAssignment(currentPlan, decision.plan()) ? currentPlan : decision.plan();
-                plans.put(modelId, PlanCodec.toJson(plan, decision.checksum()).put("refused", refused).encode());
+                plans.put(modelId, PlanCodec.toJson(plan, decision.checksum()).put("refused", refused).put("wholeModel", decision.wholeModel()).encode());
                 LOG.info(() -> "cluster %s: plan for %s: %s".formatted(node.clusterName(), modelId, plan.describe()));
             }
         }

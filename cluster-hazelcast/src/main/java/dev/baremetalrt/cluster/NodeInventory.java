@@ -18,8 +18,16 @@ import java.util.List;
  * @param devices         the backend's devices, as {@code id: description}
  * @param freeMemoryBytes memory for weights and KV caches
  * @param models          model files it holds
+ * @param wholeModel      its backend runs whole models in its own generation loop (TensorRT-LLM): it takes a
+ *                        whole model as one stage or nothing
  */
-public record NodeInventory(String nodeId, String backend, String probe, List<String> devices, long freeMemoryBytes, List<ModelOffer> models) {
+public record NodeInventory(String nodeId, String backend, String probe, List<String> devices, long freeMemoryBytes, List<ModelOffer> models,
+                            boolean wholeModel) {
+    /** A node whose backend runs layer ranges. */
+    public NodeInventory(String nodeId, String backend, String probe, List<String> devices, long freeMemoryBytes, List<ModelOffer> models) {
+        this(nodeId, backend, probe, devices, freeMemoryBytes, models, false);
+    }
+
     /**
      * One model file on a node, with the sizes the planner needs: bytes of the largest decoder layer and of
      * the output head (the embedding table, when the first stage holds it, is counted as the head's size),
@@ -48,7 +56,7 @@ public record NodeInventory(String nodeId, String backend, String probe, List<St
                     .put("layerBytes", m.layerBytes()).put("headBytes", m.headBytes()).put("layersPerSecond", m.layersPerSecond()));
         }
         return new JsonObject().put("nodeId", nodeId).put("backend", backend).put("probe", probe).put("devices", new JsonArray(devices))
-                .put("freeMemoryBytes", freeMemoryBytes).put("models", offers);
+                .put("freeMemoryBytes", freeMemoryBytes).put("models", offers).put("wholeModel", wholeModel);
     }
 
     static NodeInventory fromJson(JsonObject json) {
@@ -60,6 +68,7 @@ public record NodeInventory(String nodeId, String backend, String probe, List<St
         }
         List<String> devices = new ArrayList<>();
         json.getJsonArray("devices", new JsonArray()).forEach(d -> devices.add(String.valueOf(d)));
-        return new NodeInventory(json.getString("nodeId"), json.getString("backend"), json.getString("probe", ""), devices, json.getLong("freeMemoryBytes"), offers);
+        return new NodeInventory(json.getString("nodeId"), json.getString("backend"), json.getString("probe", ""), devices, json.getLong("freeMemoryBytes"), offers,
+                json.getBoolean("wholeModel", false));
     }
 }

@@ -20,6 +20,10 @@ final class StageAddress {
     static final String OPEN = "open";
     static final String TRUNCATE = "truncate";
     static final String RELEASE = "release";
+    /** Starts a generation on a whole-model engine's stage; its events go to the address in the body's {@code replyTo}. */
+    static final String GENERATE = "generate";
+    /** Cancels the generation whose event address is in the {@link #SESSION} header. */
+    static final String CANCEL_GENERATION = "cancel-generation";
     /** Header carrying the session id of a control request. */
     static final String SESSION = "session";
     static final String LENGTH = "length";

@@ -45,6 +45,8 @@ public final class StageService implements AutoCloseable {
     private final LongAdder forwards = new LongAdder();
     private final LongAdder busyNanos = new LongAdder();
     private final LongAdder refusedBusy = new LongAdder();
+    /** Whole-model generations running here, by their event address. */
+    private final java.util.Map<String, dev.baremetalrt.spi.TokenGenerator.Generation> generations = new java.util.concurrent.ConcurrentHashMap<>();
 
     /** What a stage has done since it started: positions through its layers, forwards, time spent in them, busy refusals. */
     public record Counters(long positions, long forwards, long busyNanos, long refusedBusy) {}
@@ -117,12 +119,61 @@ public final class StageService implements AutoCloseable {
                 positions.add(batch.steps().stream().mapToLong(StageService::length).sum());
                 return Buffer.buffer(StepCodec.encodeResult(result));
             }
+            case StageAddress.GENERATE -> startGeneration(new io.vertx.core.json.JsonObject(message.body()));
+            case StageAddress.CANCEL_GENERATION -> {
+                dev.baremetalrt.spi.TokenGenerator.Generation g = generations.get(session);
+                if (g != null) {
+                    g.cancel();
+                }
+            }
             case StageAddress.OPEN -> shard.openSession(session);
             case StageAddress.TRUNCATE -> shard.truncate(session, Integer.parseInt(message.headers().get(StageAddress.LENGTH)));
             case StageAddress.RELEASE -> shard.release(session);
             default -> throw new TransportException("unknown stage operation '%s' for %s".formatted(op, stage.describe()));
         }
         return Buffer.buffer();
+    }
+
+    /**
+     * Starts a generation in the shard's own engine and streams its events to the caller's address: {@code {"tokens":
+     * [...]}}, then one {@code {"finish": "LENGTH"}} or {@code {"error": "..."}}. Refusals (no generator, bad input)
+     * fail the request itself.
+     */
+    private void startGeneration(io.vertx.core.json.JsonObject request) {
+        dev.baremetalrt.spi.TokenGenerator generator = shard.generator().orElseThrow(() -> new BackendException(
+                "%s of model %s runs forward steps, not whole generations".formatted(stage.describe(), stage.modelId())));
+        String replyTo = request.getString("replyTo");
+        dev.baremetalrt.spi.GenerationSpec spec = RemoteTokenGenerator.decode(request);
+        dev.baremetalrt.spi.TokenGenerator.Generation g = generator.start(spec, new dev.baremetalrt.spi.TokenGenerator.Listener() {
+            @Override
+            public void onTokens(int[] tokens) {
+                positions.add(tokens.length);
+                event(replyTo, new io.vertx.core.json.JsonObject().put("tokens", new io.vertx.core.json.JsonArray(java.util.Arrays.stream(tokens).boxed().toList())));
+            }
+
+            @Override
+            public void onFinished(dev.baremetalrt.spi.TokenGenerator.Finish finish) {
+                generations.remove(replyTo);
+                event(replyTo, new io.vertx.core.json.JsonObject().put("finish", finish.name()));
+            }
+
+            @Override
+            public void onFailed(BackendException error) {
+                generations.remove(replyTo);
+                event(replyTo, new io.vertx.core.json.JsonObject().put("error", String.valueOf(error.getMessage())));
+            }
+        });
+        generations.put(replyTo, g);
+        forwards.increment();
+    }
+
+    /** Sends a generation event; once this node is leaving, there is no one to tell (the caller's liveness check ends it). */
+    private void event(String address, io.vertx.core.json.JsonObject event) {
+        try {
+            vertx.eventBus().send(address, event.toBuffer());
+        } catch (RuntimeException e) {
+            LOG.fine(() -> "%s of model %s: generation event to %s not sent: %s".formatted(stage.describe(), stage.modelId(), address, e));
+        }
     }
 
     private static long length(SessionStep step) {

@@ -20,6 +20,32 @@ class CoordinatorTest {
                 List.of(new NodeInventory.ModelOffer("m", "/models/m.gguf", checksum, 8, 1L << 30, 1L << 29, layersPerSecond)));
     }
 
+    private static NodeInventory engine(String id, String checksum) {
+        return new NodeInventory(id, "tensorrt-llm", "test", List.of(), 1, // whole-model engines hold their own memory
+                List.of(new NodeInventory.ModelOffer("m", "/models/m", checksum, 8, 1L << 30, 1L << 29, 0)), true);
+    }
+
+    @Test
+    void aWholeModelEngineTakesTheWholeModelAsOneStageAndTheOthersWait() {
+        var d = Coordinator.decide("m", List.of(node("cpu-1", 64L << 30, "x"), engine("trt", "x"), node("cpu-2", 64L << 30, "x")), 4);
+        assertTrue(d.wholeModel());
+        assertEquals(1, d.plan().stages().size(), d.plan().describe());
+        ShardPlan.Stage only = d.plan().stages().getFirst();
+        assertEquals("trt", only.node());
+        assertEquals(8, only.layers().size());
+        assertTrue(only.embedding() && only.head());
+        assertTrue(d.refused().get("cpu-1").contains("runs whole on node trt's tensorrt-llm engine"), d.refused().toString());
+        assertTrue(d.refused().containsKey("cpu-2"));
+    }
+
+    @Test
+    void aWholeModelEngineWithAnotherCopyIsRefusedAndTheLayerNodesSplitTheModel() {
+        var d = Coordinator.decide("m", List.of(node("cpu-1", 64L << 30, "x"), engine("trt", "y"), node("cpu-2", 64L << 30, "x")), 4);
+        assertFalse(d.wholeModel());
+        assertEquals(List.of("cpu-1", "cpu-2"), d.plan().stages().stream().map(ShardPlan.Stage::node).toList());
+        assertTrue(d.refused().get("trt").contains("checksum"), d.refused().toString());
+    }
+
     @Test
     void aNodeThreeTimesAsFastGetsAboutThreeTimesTheLayers() {
         var d = Coordinator.decide("m", List.of(node("slow", 64L << 30, "x", 100), node("fast", 64L << 30, "x", 300)), 1);

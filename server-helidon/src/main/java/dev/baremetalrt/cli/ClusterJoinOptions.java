@@ -73,6 +73,11 @@ final class ClusterJoinOptions {
                 new ClusterPlanSource(node, model.modelId()));
     }
 
+    /** The whole-model engine a cluster model runs in now, if any (see {@link ClusterGenerators}). */
+    static dev.baremetalrt.cluster.ClusterGenerators generators(ClusterNode node, Model model) {
+        return new dev.baremetalrt.cluster.ClusterGenerators(node, model.modelId(), READY_TIMEOUT);
+    }
+
     /** How long a command waits for the cluster to plan and load a model. */
     static final Duration READY_TIMEOUT = Duration.ofSeconds(120);
     /** One stage request; a node that leaves fails its requests at once, this bounds a hung one. */

@@ -77,7 +77,8 @@ final class GenerateCommand implements Callable<Integer> {
                     Pipeline pipeline = cluster.pipeline(node, m);
                     ShardPlan plan = pipeline.plan();
                     int capacity = Math.min(deployment.context, m.config().contextLength());
-                    InferenceEngine engine = new InferenceEngine(pipeline, m.tokenizer(), capacity, LocalDeployment.PREFILL_CHUNK);
+                    InferenceEngine engine = new InferenceEngine(pipeline, m.tokenizer(), capacity, LocalDeployment.PREFILL_CHUNK,
+                            ClusterJoinOptions.generators(node, m));
                     String where = "%d stage(s) on cluster %s (%s)".formatted(plan.stages().size(), node.clusterName(),
                             plan.stages().stream().map(s -> s.node().substring(0, 8) + "/" + s.backend() + " " + s.layers()).collect(Collectors.joining(", ")));
                     generate(m, engine, where);

@@ -125,7 +125,7 @@ final class ServeCommand implements Callable<Integer> {
                 Model model = ModelOptions.open(Path.of(path));
                 long start = System.nanoTime();
                 ServedModel served = node != null
-                        ? ServedModel.onPipeline(model, cluster.pipeline(node, model), modelOptions.context, maxRunning, maxQueued, null)
+                        ? ServedModel.onPipeline(model, cluster.pipeline(node, model), ClusterJoinOptions.generators(node, model), modelOptions.context, maxRunning, maxQueued, null)
                         : ServedModel.load(model, modelOptions.provider(), BackendOptions.withThreads(modelOptions.threads),
                                 modelOptions.stages, modelOptions.context, maxRunning, maxQueued);
                 server.add(served);

@@ -50,9 +50,18 @@ public final class ServedModel implements AutoCloseable {
      * {@code model}; {@code stages} is closed with this (it may be null).
      */
     public static ServedModel onPipeline(Model model, Pipeline pipeline, int contextCapacity, int maxRunning, int maxQueued, AutoCloseable stages) {
+        return onPipeline(model, pipeline, () -> null, contextCapacity, maxRunning, maxQueued, stages);
+    }
+
+    /**
+     * As above; {@code generators} says, at each request, whether the model runs whole in an engine elsewhere
+     * (a cluster's TensorRT-LLM node) that takes the request instead of the pipeline (null when not).
+     */
+    public static ServedModel onPipeline(Model model, Pipeline pipeline, java.util.function.Supplier<dev.baremetalrt.spi.TokenGenerator> generators,
+                                         int contextCapacity, int maxRunning, int maxQueued, AutoCloseable stages) {
         requireNonNull(model, "model is null");
         int capacity = Math.min(contextCapacity, model.config().contextLength());
-        BatchScheduler scheduler = new BatchScheduler(pipeline, model.tokenizer(), capacity, maxRunning, maxQueued, LocalDeployment.PREFILL_CHUNK);
+        BatchScheduler scheduler = new BatchScheduler(pipeline, model.tokenizer(), capacity, maxRunning, maxQueued, LocalDeployment.PREFILL_CHUNK, generators);
         return new ServedModel(model, pipeline, stages, () -> MemoryReport.EMPTY, scheduler);
     }
 
