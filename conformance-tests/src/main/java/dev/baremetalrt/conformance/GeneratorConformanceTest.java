@@ -27,10 +27,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.OptionalLong;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -92,42 +89,6 @@ public abstract class GeneratorConformanceTest {
         Files.deleteIfExists(dir);
     }
 
-    /** One generation's tokens and end. */
-    static final class Collected implements TokenGenerator.Listener {
-        final List<Integer> tokens = new CopyOnWriteArrayList<>();
-        final CompletableFuture<TokenGenerator.Finish> finish = new CompletableFuture<>();
-        final AtomicInteger terminalCalls = new AtomicInteger();
-        final AtomicInteger tokensAfterEnd = new AtomicInteger();
-
-        @Override
-        public void onTokens(int[] t) {
-            if (finish.isDone()) {
-                tokensAfterEnd.incrementAndGet();
-            }
-            Arrays.stream(t).forEach(tokens::add);
-        }
-
-        @Override
-        public void onFinished(TokenGenerator.Finish f) {
-            terminalCalls.incrementAndGet();
-            finish.complete(f);
-        }
-
-        @Override
-        public void onFailed(BackendException e) {
-            terminalCalls.incrementAndGet();
-            finish.completeExceptionally(e);
-        }
-
-        int[] ids() {
-            return tokens.stream().mapToInt(Integer::intValue).toArray();
-        }
-
-        TokenGenerator.Finish await(int seconds) throws Exception {
-            return finish.get(seconds, TimeUnit.SECONDS);
-        }
-    }
-
     /** Opens the backend, loads the whole model and runs {@code body} with its generator. */
     private void withGenerator(GeneratorBody body) throws Exception {
         try (LlamaModel model = LlamaModel.open(modelFile); Backend backend = provider().open(options())) {
@@ -148,10 +109,10 @@ public abstract class GeneratorConformanceTest {
     }
 
     private static int[] run(TokenGenerator g, GenerationSpec spec, TokenGenerator.Finish expected) throws Exception {
-        Collected c = new Collected();
+        CollectingListener c = new CollectingListener();
         g.start(spec, c);
         assertEquals(expected, c.await(30), "finish of request " + spec.requestId());
-        assertEquals(1, c.terminalCalls.get(), "one terminal call for " + spec.requestId());
+        assertEquals(1, c.terminalCalls(), "one terminal call for " + spec.requestId());
         return c.ids();
     }
 
@@ -172,9 +133,9 @@ public abstract class GeneratorConformanceTest {
             for (int i = 0; i < 8; i++) {
                 alone.add(run(g, GenerationSpec.greedy("g2-alone-" + i, new int[] {1, 10 + i}, 16), TokenGenerator.Finish.LENGTH));
             }
-            List<Collected> together = new ArrayList<>();
+            List<CollectingListener> together = new ArrayList<>();
             for (int i = 0; i < 8; i++) {
-                Collected c = new Collected();
+                CollectingListener c = new CollectingListener();
                 together.add(c);
                 g.start(GenerationSpec.greedy("g2-together-" + i, new int[] {1, 10 + i}, 16), c);
             }
@@ -223,10 +184,10 @@ public abstract class GeneratorConformanceTest {
     @Test
     void g5CancelEndsARunningGeneration() throws Exception {
         withGenerator(g -> {
-            Collected c = new Collected();
+            CollectingListener c = new CollectingListener();
             TokenGenerator.Generation running = g.start(GenerationSpec.greedy("g5", PROMPT, 100_000), c);
             long waitUntil = System.nanoTime() + 10_000_000_000L;
-            while (c.tokens.isEmpty() && System.nanoTime() < waitUntil) {
+            while (c.tokenCount() == 0 && System.nanoTime() < waitUntil) {
                 Thread.sleep(2);
             }
             long start = System.nanoTime();
@@ -234,15 +195,15 @@ public abstract class GeneratorConformanceTest {
             assertEquals(TokenGenerator.Finish.CANCELLED, c.await(5));
             assertTrue(System.nanoTime() - start < 2_000_000_000L, "cancelled within 2 s");
             Thread.sleep(100);
-            assertEquals(1, c.terminalCalls.get(), "exactly one terminal call");
-            assertEquals(0, c.tokensAfterEnd.get(), "no tokens after the end");
+            assertEquals(1, c.terminalCalls(), "exactly one terminal call");
+            assertEquals(0, c.tokensAfterEnd(), "no tokens after the end");
         });
     }
 
     @Test
     void g6BadInputIsRefusedNamingTheRequest() throws Exception {
         withGenerator(g -> {
-            BackendException e = assertThrows(BackendException.class, () -> g.start(GenerationSpec.greedy("g6-bad", new int[] {1, VOCAB}, 4), new Collected()));
+            BackendException e = assertThrows(BackendException.class, () -> g.start(GenerationSpec.greedy("g6-bad", new int[] {1, VOCAB}, 4), new CollectingListener()));
             assertTrue(e.getMessage().contains("g6-bad"), "names the request: " + e.getMessage());
         });
     }
@@ -250,25 +211,25 @@ public abstract class GeneratorConformanceTest {
     @Test
     void g7CloseEndsRunningRequestsOnceAndLeavesNoThread() throws Exception {
         Set<Long> before = Thread.getAllStackTraces().keySet().stream().map(Thread::threadId).collect(Collectors.toSet());
-        List<Collected> all = new ArrayList<>();
+        List<CollectingListener> all = new ArrayList<>();
         TokenGenerator generator;
         try (LlamaModel model = LlamaModel.open(modelFile)) {
             Backend backend = provider().open(options());
             Shard shard = backend.load(new ShardSpec(model, new LayerRange(0, model.config().layerCount()), true, true, 256));
             generator = shard.generator().orElseThrow();
             for (int i = 0; i < 6; i++) {
-                Collected c = new Collected();
+                CollectingListener c = new CollectingListener();
                 all.add(c);
                 generator.start(GenerationSpec.greedy("g7-" + i, new int[] {1, 30 + i}, 100_000), c);
             }
             backend.close();
         }
-        for (Collected c : all) {
-            c.finish.handle((f, e) -> null).get(5, TimeUnit.SECONDS);
-            assertEquals(1, c.terminalCalls.get(), "each running request ends exactly once");
+        for (CollectingListener c : all) {
+            c.ended().get(5, TimeUnit.SECONDS);
+            assertEquals(1, c.terminalCalls(), "each running request ends exactly once");
         }
         TokenGenerator closed = generator;
-        assertThrows(BackendException.class, () -> closed.start(GenerationSpec.greedy("g7-late", PROMPT, 4), new Collected()));
+        assertThrows(BackendException.class, () -> closed.start(GenerationSpec.greedy("g7-late", PROMPT, 4), new CollectingListener()));
         long deadline = System.nanoTime() + 5_000_000_000L;
         List<String> left = List.of();
         while (System.nanoTime() < deadline) {

@@ -117,13 +117,18 @@ final class LlamaLayers {
     /** Runs every layer of the range over {@code x} ({@code [positions, dim]}, the batch's steps one after another). */
     NDArray layers(NDManager scratch, NDArray x, StepBatch batch, List<KvCache> caches) {
         NDArray[] rope = ropeTables(scratch, batch);
+        NDArray[] masks = new NDArray[batch.steps().size()]; // the same for every layer: made once per call
+        for (int s = 0; s < masks.length; s++) {
+            SessionStep step = batch.steps().get(s);
+            masks[s] = step.positions() > 1 ? causalMask(scratch, step, config.groupSize()) : null;
+        }
         for (int l = 0; l < layers.length; l++) {
-            x = layer(scratch, layers[l], l, x, batch, caches, rope[0], rope[1]);
+            x = layer(scratch, layers[l], l, x, batch, caches, rope[0], rope[1], masks);
         }
         return x;
     }
 
-    private NDArray layer(NDManager scratch, Layer w, int l, NDArray x, StepBatch batch, List<KvCache> caches, NDArray cos, NDArray sin) {
+    private NDArray layer(NDManager scratch, Layer w, int l, NDArray x, StepBatch batch, List<KvCache> caches, NDArray cos, NDArray sin, NDArray[] masks) {
         long n = x.getShape().get(0);
         int headDim = config.headDim();
         NDArray xb = rmsNorm(x, w.attnNorm());
@@ -136,7 +141,7 @@ final class LlamaLayers {
             SessionStep step = batch.steps().get(s);
             NDIndex rows = new NDIndex("{}:{}", row, row + step.positions());
             caches.get(s).write(l, step.startPosition(), k.get(rows), v.get(rows));
-            heads.add(attention(scratch, q.get(rows), caches.get(s), l, step));
+            heads.add(attention(scratch, q.get(rows), caches.get(s), l, step, masks[s]));
             row += step.positions();
         }
         NDArray attended = heads.size() == 1 ? heads.get(0) : NDArrays.concat(heads, 0);
@@ -151,7 +156,7 @@ final class LlamaLayers {
      * Causal attention of one session's {@code n} new positions over its cached ones. Query heads are grouped
      * under their KV head ({@code [kvHeads, group * n, headDim]}), so keys and values are never copied per head.
      */
-    private NDArray attention(NDManager scratch, NDArray q, KvCache cache, int l, SessionStep step) {
+    private NDArray attention(NDManager scratch, NDArray q, KvCache cache, int l, SessionStep step, NDArray mask) {
         int n = step.positions();
         int length = step.startPosition() + n;
         int kvHeads = config.kvHeadCount();
@@ -160,8 +165,8 @@ final class LlamaLayers {
         NDArray grouped = q.reshape(n, kvHeads, group, headDim).transpose(1, 2, 0, 3).reshape(kvHeads, (long) group * n, headDim);
         NDArray keys = cache.keys(scratch, l, length).transpose(1, 2, 0); // [kvHeads, headDim, length]
         NDArray scores = grouped.matMul(keys).mul(1 / Math.sqrt(headDim));
-        if (n > 1) {
-            scores = scores.add(causalMask(scratch, step, group));
+        if (mask != null) {
+            scores = scores.add(mask);
         }
         NDArray values = cache.values(scratch, l, length).transpose(1, 0, 2); // [kvHeads, length, headDim]
         NDArray out = scores.softmax(2).matMul(values); // [kvHeads, group * n, headDim]

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.baremetalrt.conformance.CollectingListener;
 import dev.baremetalrt.spi.BackendException;
 import dev.baremetalrt.spi.GenerationSpec;
 import dev.baremetalrt.spi.TokenGenerator;
@@ -12,55 +13,11 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalLong;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 /** The whole Java + JNI + C path against the test double: streaming, limits, cancellation, errors, concurrency, shutdown. */
 class NativeExecutorTest {
     private static final int VOCAB = 500;
-
-    /** Collects one generation. */
-    static final class Collected implements TokenGenerator.Listener {
-        final List<Integer> tokens = new CopyOnWriteArrayList<>();
-        final CompletableFuture<TokenGenerator.Finish> finish = new CompletableFuture<>();
-        final AtomicInteger terminalCalls = new AtomicInteger();
-        final AtomicInteger tokensAfterEnd = new AtomicInteger();
-        volatile BackendException error;
-
-        @Override
-        public void onTokens(int[] t) {
-            if (finish.isDone()) {
-                tokensAfterEnd.incrementAndGet();
-            }
-            for (int x : t) {
-                tokens.add(x);
-            }
-        }
-
-        @Override
-        public void onFinished(TokenGenerator.Finish f) {
-            terminalCalls.incrementAndGet();
-            finish.complete(f);
-        }
-
-        @Override
-        public void onFailed(BackendException e) {
-            terminalCalls.incrementAndGet();
-            error = e;
-            finish.completeExceptionally(e);
-        }
-
-        int[] ids() {
-            return tokens.stream().mapToInt(Integer::intValue).toArray();
-        }
-
-        TokenGenerator.Finish await() throws Exception {
-            return finish.get(10, TimeUnit.SECONDS);
-        }
-    }
 
     private static NativeExecutor executor(String options) {
         return new NativeExecutor(TestDouble.library(), TestDouble.engine(), options, VOCAB);
@@ -73,11 +30,11 @@ class NativeExecutorTest {
     @Test
     void streamsEveryTokenInOrderAndEndsAtMaxTokens() throws Exception {
         try (NativeExecutor e = executor("{\"vocab_size\": 500, \"step_us\": 200}")) {
-            Collected c = new Collected();
+            CollectingListener c = new CollectingListener();
             e.start(greedy("r1", new int[] {1, 17, 42}, 40), c);
-            assertEquals(TokenGenerator.Finish.LENGTH, c.await());
+            assertEquals(TokenGenerator.Finish.LENGTH, c.await(10));
             assertArrayEquals(TestDouble.tokens(new int[] {1, 17, 42}, 40, VOCAB, 0), c.ids());
-            assertEquals(1, c.terminalCalls.get());
+            assertEquals(1, c.terminalCalls());
             assertTrue(e.version().contains("test double"), e.version());
         }
     }
@@ -87,9 +44,9 @@ class NativeExecutorTest {
         int[] prompt = {1, 5};
         int[] all = TestDouble.tokens(prompt, 20, VOCAB, 0);
         try (NativeExecutor e = executor("{\"vocab_size\": 500, \"step_us\": 200}")) {
-            Collected c = new Collected();
+            CollectingListener c = new CollectingListener();
             e.start(GenerationSpec.greedy("r", prompt, 20, all[7]), c);
-            assertEquals(TokenGenerator.Finish.END_TOKEN, c.await());
+            assertEquals(TokenGenerator.Finish.END_TOKEN, c.await(10));
             int firstEnd = 0;
             while (all[firstEnd] != all[7]) {
                 firstEnd++;
@@ -109,9 +66,9 @@ class NativeExecutorTest {
             firstJavaEnd++;
         }
         try (NativeExecutor e = executor("{\"vocab_size\": 500, \"step_us\": 200}")) {
-            Collected c = new Collected();
+            CollectingListener c = new CollectingListener();
             e.start(GenerationSpec.greedy("r", prompt, 20, engineEnd, javaEnd), c); // the engine knows only the first
-            assertEquals(TokenGenerator.Finish.END_TOKEN, c.await());
+            assertEquals(TokenGenerator.Finish.END_TOKEN, c.await(10));
             assertArrayEquals(java.util.Arrays.copyOf(all, firstJavaEnd), c.ids());
         }
     }
@@ -122,9 +79,9 @@ class NativeExecutorTest {
         int[] all = TestDouble.tokens(prompt, 30, VOCAB, 0);
         int[] stop = {all[11], all[12]};
         try (NativeExecutor e = executor("{\"vocab_size\": 500, \"step_us\": 200}")) {
-            Collected c = new Collected();
+            CollectingListener c = new CollectingListener();
             e.start(new GenerationSpec("r", prompt, 30, 0, 0, 1, 0, 1, 0, 0, OptionalLong.empty(), new int[0], List.of(stop)), c);
-            assertEquals(TokenGenerator.Finish.STOP_SEQUENCE, c.await());
+            assertEquals(TokenGenerator.Finish.STOP_SEQUENCE, c.await(10));
             int[] got = c.ids();
             assertTrue(got.length <= 13, "stopped by the end of token 12 at the latest");
             assertArrayEquals(java.util.Arrays.copyOf(all, got.length), got);
@@ -136,12 +93,12 @@ class NativeExecutorTest {
     void aSeedChangesSampledTokensAndGreedyIgnoresIt() throws Exception {
         int[] prompt = {4, 4};
         try (NativeExecutor e = executor("{\"vocab_size\": 500, \"step_us\": 100}")) {
-            Collected sampled = new Collected();
+            CollectingListener sampled = new CollectingListener();
             e.start(new GenerationSpec("s", prompt, 10, 0.8f, 40, 0.9f, 0, 1, 0, 0, OptionalLong.of(77), new int[0], List.of()), sampled);
-            Collected greedy = new Collected();
+            CollectingListener greedy = new CollectingListener();
             e.start(new GenerationSpec("g", prompt, 10, 0, 0, 1, 0, 1, 0, 0, OptionalLong.of(77), new int[0], List.of()), greedy);
-            sampled.await();
-            greedy.await();
+            sampled.await(10);
+            greedy.await(10);
             assertArrayEquals(TestDouble.tokens(prompt, 10, VOCAB, 77), sampled.ids());
             assertArrayEquals(TestDouble.tokens(prompt, 10, VOCAB, 0), greedy.ids());
         }
@@ -150,18 +107,18 @@ class NativeExecutorTest {
     @Test
     void cancelEndsARunningGenerationAndNothingFollows() throws Exception {
         try (NativeExecutor e = executor("{\"vocab_size\": 500, \"step_us\": 20000}")) {
-            Collected c = new Collected();
+            CollectingListener c = new CollectingListener();
             TokenGenerator.Generation g = e.start(greedy("long", new int[] {1}, 10_000), c);
-            while (c.tokens.size() < 2) {
+            while (c.tokenCount() < 2) {
                 Thread.sleep(5);
             }
             long start = System.nanoTime();
             g.cancel();
-            assertEquals(TokenGenerator.Finish.CANCELLED, c.await());
+            assertEquals(TokenGenerator.Finish.CANCELLED, c.await(10));
             assertTrue(System.nanoTime() - start < 2_000_000_000L, "cancelled within 2 s");
             Thread.sleep(100);
-            assertEquals(0, c.tokensAfterEnd.get());
-            assertEquals(1, c.terminalCalls.get());
+            assertEquals(0, c.tokensAfterEnd());
+            assertEquals(1, c.terminalCalls());
             g.cancel(); // after the end: nothing happens
             assertEquals(0, e.running());
         }
@@ -170,23 +127,23 @@ class NativeExecutorTest {
     @Test
     void anEngineErrorFailsOnlyThatRequest() throws Exception {
         try (NativeExecutor e = executor("{\"vocab_size\": 500, \"step_us\": 200, \"fail_on_token\": 13}")) {
-            Collected bad = new Collected();
-            Collected good = new Collected();
+            CollectingListener bad = new CollectingListener();
+            CollectingListener good = new CollectingListener();
             e.start(greedy("bad-request", new int[] {1, 13}, 10), bad);
             e.start(greedy("good", new int[] {1, 14}, 10), good);
-            Exception thrown = assertThrows(Exception.class, bad::await);
-            assertTrue(bad.error.getMessage().contains("bad-request") && bad.error.getMessage().contains("injected engine failure"), bad.error.getMessage());
-            assertEquals(TokenGenerator.Finish.LENGTH, good.await(), String.valueOf(thrown));
+            Exception thrown = assertThrows(Exception.class, () -> bad.await(10));
+            assertTrue(bad.error().getMessage().contains("bad-request") && bad.error().getMessage().contains("injected engine failure"), bad.error().getMessage());
+            assertEquals(TokenGenerator.Finish.LENGTH, good.await(10), String.valueOf(thrown));
         }
     }
 
     @Test
     void manyConcurrentRequestsEachGetTheirOwnTokens() throws Exception {
         try (NativeExecutor e = executor("{\"vocab_size\": 500, \"step_us\": 300, \"max_queue_size\": 64}")) {
-            List<Collected> all = new ArrayList<>();
+            List<CollectingListener> all = new ArrayList<>();
             List<Thread> threads = new ArrayList<>();
             for (int i = 0; i < 48; i++) {
-                Collected c = new Collected();
+                CollectingListener c = new CollectingListener();
                 all.add(c);
                 int[] prompt = {1, 2 + i};
                 threads.add(Thread.ofPlatform().start(() -> e.start(greedy("c" + prompt[1], prompt, 25), c)));
@@ -195,7 +152,7 @@ class NativeExecutorTest {
                 t.join();
             }
             for (int i = 0; i < all.size(); i++) {
-                assertEquals(TokenGenerator.Finish.LENGTH, all.get(i).await());
+                assertEquals(TokenGenerator.Finish.LENGTH, all.get(i).await(10));
                 assertArrayEquals(TestDouble.tokens(new int[] {1, 2 + i}, 25, VOCAB, 0), all.get(i).ids(), "request " + i);
             }
             assertTrue(e.stats().get("completed_requests") >= 48, e.stats().toString());
@@ -205,9 +162,9 @@ class NativeExecutorTest {
     @Test
     void aFullQueueIsRefusedNamingTheLimit() throws Exception {
         try (NativeExecutor e = executor("{\"vocab_size\": 500, \"step_us\": 50000, \"max_queue_size\": 2}")) {
-            e.start(greedy("a", new int[] {1}, 1000), new Collected());
-            e.start(greedy("b", new int[] {1}, 1000), new Collected());
-            BackendException full = assertThrows(BackendException.class, () -> e.start(greedy("c", new int[] {1}, 10), new Collected()));
+            e.start(greedy("a", new int[] {1}, 1000), new CollectingListener());
+            e.start(greedy("b", new int[] {1}, 1000), new CollectingListener());
+            BackendException full = assertThrows(BackendException.class, () -> e.start(greedy("c", new int[] {1}, 10), new CollectingListener()));
             assertTrue(full.getMessage().contains("request c") && full.getMessage().contains("max_queue_size"), full.getMessage());
         }
     }
@@ -215,19 +172,19 @@ class NativeExecutorTest {
     @Test
     void closingDuringRequestsEndsEachExactlyOnceAndRefusesNewOnes() throws Exception {
         NativeExecutor e = executor("{\"vocab_size\": 500, \"step_us\": 5000}");
-        List<Collected> all = new ArrayList<>();
+        List<CollectingListener> all = new ArrayList<>();
         for (int i = 0; i < 16; i++) {
-            Collected c = new Collected();
+            CollectingListener c = new CollectingListener();
             all.add(c);
             e.start(greedy("s" + i, new int[] {1, i}, 100_000), c);
         }
         Thread.sleep(30);
         e.close();
-        for (Collected c : all) {
-            assertEquals(TokenGenerator.Finish.CANCELLED, c.await());
-            assertEquals(1, c.terminalCalls.get());
+        for (CollectingListener c : all) {
+            assertEquals(TokenGenerator.Finish.CANCELLED, c.await(10));
+            assertEquals(1, c.terminalCalls());
         }
-        BackendException closed = assertThrows(BackendException.class, () -> e.start(greedy("late", new int[] {1}, 5), new Collected()));
+        BackendException closed = assertThrows(BackendException.class, () -> e.start(greedy("late", new int[] {1}, 5), new CollectingListener()));
         assertTrue(closed.getMessage().contains("closed") && closed.getMessage().contains("late"), closed.getMessage());
         e.close(); // idempotent
         assertEquals(java.util.Map.of(), e.stats());
@@ -238,11 +195,11 @@ class NativeExecutorTest {
     @Test
     void badInputIsRefusedBeforeItReachesNativeCode() {
         try (NativeExecutor e = executor("{\"vocab_size\": 500}")) {
-            BackendException outside = assertThrows(BackendException.class, () -> e.start(greedy("x", new int[] {1, 500}, 5), new Collected()));
+            BackendException outside = assertThrows(BackendException.class, () -> e.start(greedy("x", new int[] {1, 500}, 5), new CollectingListener()));
             assertTrue(outside.getMessage().contains("outside the vocabulary of 500") && outside.getMessage().contains("request x"), outside.getMessage());
             assertThrows(IllegalArgumentException.class, () -> greedy("y", new int[0], 5));
             assertThrows(IllegalArgumentException.class, () -> greedy("y", new int[] {1}, 0));
-            assertThrows(NullPointerException.class, () -> e.start(null, new Collected()));
+            assertThrows(NullPointerException.class, () -> e.start(null, new CollectingListener()));
         }
     }
 
