@@ -2,7 +2,7 @@
 # A three-host "LAN" on one Linux machine: network namespaces on a bridge, 10.77.0.1-3, each link delayed by
 # DELAY (default 1ms, tc netem, where the kernel has it). Two `brt node` processes split stories260K; a third host runs
 # `brt generate --cluster` and its greedy ids are compared with REFERENCE.md. Needs root (ip netns, tc).
-#   sudo cluster-hazelcast/bench/lan-netns.sh [MODEL]
+#   sudo cluster-hazelcast/bench/lan-netns.sh [MODEL]          (MULTICAST=1: --multicast instead of --join)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 model="${1:-$root/../shared/models/stories260K/stories260K.gguf}"
@@ -29,14 +29,15 @@ for i in 1 2 3; do
     [[ $i == 1 ]] && echo "no netem in this kernel: links without added delay"
   fi
 done
-join=10.77.0.1,10.77.0.2
+join=(--join 10.77.0.1,10.77.0.2)
+[[ "${MULTICAST:-}" == 1 ]] && join=(--multicast) # members find each other by multicast instead of a list
 for i in 1 2; do
-  BRT_HOME="$work/home$i" ip netns exec "brt-n$i" "$root/brt" node --cluster-name lan-test --cluster-host "10.77.0.$i" --join "$join" \
+  BRT_HOME="$work/home$i" ip netns exec "brt-n$i" "$root/brt" node --cluster-name lan-test --cluster-host "10.77.0.$i" "${join[@]}" \
     --model "$model" --no-calibrate >"$work/node$i.log" 2>&1 &
   echo $! >"$work/node$i.pid"
 done
 start=$(date +%s)
-BRT_HOME="$work/home3" ip netns exec brt-n3 "$root/brt" generate --cluster --cluster-name lan-test --cluster-host 10.77.0.3 --join "$join" \
+BRT_HOME="$work/home3" ip netns exec brt-n3 "$root/brt" generate --cluster --cluster-name lan-test --cluster-host 10.77.0.3 "${join[@]}" \
   --model "$model" --prompt "" --max-tokens 200 --temperature 0 --print-ids >"$work/generate.out" 2>"$work/generate.err"
 echo "generate finished in $(( $(date +%s) - start )) s (joining, planning and loading included)"
 grep -v '^[0-9 ]*$' "$work/generate.err" | tail -1
