@@ -80,18 +80,25 @@ final class DjlShard implements Shard {
             caches.add(cache);
         }
         try (NDManager scratch = manager.newSubManager()) {
-            for (int i = 0; i < caches.size(); i++) {
-                SessionStep step = batch.steps().get(i);
-                caches.get(i).reserve(step.startPosition() + step.positions());
-            }
-            NDArray x = spec.embedding() ? weights.embed(scratch, batch) : hiddenInput(scratch, batch);
-            x = weights.layers(scratch, x, batch, caches);
-            for (int i = 0; i < caches.size(); i++) {
-                SessionStep step = batch.steps().get(i);
-                caches.get(i).length = step.startPosition() + step.positions();
-            }
-            return spec.head() ? logits(scratch, x, batch) : hiddenOutput(x, batch);
+            return run(scratch, batch, caches);
+        } catch (ai.djl.engine.EngineException | OutOfMemoryError e) { // libtorch's own failures (out of memory on a device, ...)
+            throw new BackendException("djl: forward of %d session(s) failed on %s: %s".formatted(batch.steps().size(), spec.describe(), e.getMessage()), e);
         }
+    }
+
+    /** The batch through the layers; caches move on only once every layer has run. */
+    private StepResult run(NDManager scratch, StepBatch batch, List<KvCache> caches) {
+        for (int i = 0; i < caches.size(); i++) {
+            SessionStep step = batch.steps().get(i);
+            caches.get(i).reserve(step.startPosition() + step.positions());
+        }
+        NDArray x = spec.embedding() ? weights.embed(scratch, batch) : hiddenInput(scratch, batch);
+        x = weights.layers(scratch, x, batch, caches);
+        for (int i = 0; i < caches.size(); i++) {
+            SessionStep step = batch.steps().get(i);
+            caches.get(i).length = step.startPosition() + step.positions();
+        }
+        return spec.head() ? logits(scratch, x, batch) : hiddenOutput(x, batch);
     }
 
     private NDArray hiddenInput(NDManager scratch, StepBatch batch) {
