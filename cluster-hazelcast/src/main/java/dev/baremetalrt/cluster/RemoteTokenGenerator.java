@@ -1,6 +1,7 @@
 package dev.baremetalrt.cluster;
 
 import dev.baremetalrt.spi.BackendException;
+import dev.baremetalrt.spi.EngineLostException;
 import dev.baremetalrt.spi.GenerationSpec;
 import dev.baremetalrt.spi.ShardPlan;
 import dev.baremetalrt.spi.TokenGenerator;
@@ -22,8 +23,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * A whole-model engine on another node (its stage is the model's only one), reached over the event bus: a
  * {@code generate} request starts the generation there; its tokens and its end come back to an address of this
  * node's, one JSON message each, in order. If the engine's node leaves the cluster mid-generation, or sends nothing
- * for the request timeout, the listener fails with a {@link BackendException} naming the node (a whole-model generation has no stage state to replay
- * elsewhere; the caller may retry once the model is planned again).
+ * for the request timeout, the listener fails with an {@link EngineLostException} naming the node: the caller
+ * (core's GeneratorRun) continues the generation from its tokens on the model's next engine or layer stages.
  */
 final class RemoteTokenGenerator implements TokenGenerator {
     private static final long LIVENESS_MS = 250;
@@ -84,11 +85,11 @@ final class RemoteTokenGenerator implements TokenGenerator {
         watch[0] = node.vertx().setPeriodic(LIVENESS_MS, id -> {
             if (!node.members().contains(stage.node()) && ended.compareAndSet(false, true)) {
                 stop.run();
-                listener.onFailed(new BackendException("request %s: node %s, which runs model %s whole, left the cluster mid-generation"
+                listener.onFailed(new EngineLostException("request %s: node %s, which runs model %s whole, left the cluster mid-generation"
                         .formatted(spec.requestId(), stage.node(), stage.modelId())));
             } else if (System.nanoTime() - lastEvent[0] > timeout.toNanos() && ended.compareAndSet(false, true)) {
                 stop.run(); // a hung engine or a lost message: never a hung request
-                listener.onFailed(new BackendException("request %s: nothing from node %s's engine for %d s".formatted(spec.requestId(), stage.node(), timeout.toSeconds())));
+                listener.onFailed(new EngineLostException("request %s: nothing from node %s's engine for %d s".formatted(spec.requestId(), stage.node(), timeout.toSeconds())));
             }
         });
         try {

@@ -40,6 +40,7 @@ public final class StageService implements AutoCloseable {
     private final Shard shard;
     private final int maxQueued;
     private final MessageConsumer<Buffer> consumer;
+    private final io.vertx.core.Context context;
     private final AtomicInteger queued = new AtomicInteger();
     private final LongAdder positions = new LongAdder();
     private final LongAdder forwards = new LongAdder();
@@ -57,6 +58,7 @@ public final class StageService implements AutoCloseable {
         this.shard = shard;
         this.maxQueued = maxQueued;
         this.consumer = vertx.eventBus().consumer(StageAddress.of(stage), this::handle);
+        this.context = vertx.getOrCreateContext();
     }
 
     /** Starts serving {@code shard} as {@code stage}; returns once the address is registered cluster-wide. */
@@ -167,10 +169,20 @@ public final class StageService implements AutoCloseable {
         forwards.increment();
     }
 
-    /** Sends a generation event; once this node is leaving, there is no one to tell (the caller's liveness check ends it). */
+    /**
+     * Sends a generation event from this stage's Vert.x context (the engine calls from its own thread; one context
+     * keeps the events in order). Once this node is leaving there is no one to tell: the caller's liveness check
+     * ends the generation.
+     */
     private void event(String address, io.vertx.core.json.JsonObject event) {
         try {
-            vertx.eventBus().send(address, event.toBuffer());
+            context.runOnContext(v -> {
+                try {
+                    vertx.eventBus().send(address, event.toBuffer());
+                } catch (RuntimeException e) {
+                    LOG.fine(() -> "%s of model %s: generation event to %s not sent: %s".formatted(stage.describe(), stage.modelId(), address, e));
+                }
+            });
         } catch (RuntimeException e) {
             LOG.fine(() -> "%s of model %s: generation event to %s not sent: %s".formatted(stage.describe(), stage.modelId(), address, e));
         }

@@ -169,7 +169,7 @@ final class NativeExecutor implements TokenGenerator, AutoCloseable {
                             .formatted(engine, request.requestId(), r.error() != null ? r.error() : "finish reason " + r.finishReason())));
                 }
             }
-        } catch (RuntimeException e) { // a listener's bug must not stop the responses of every other request
+        } catch (RuntimeException | AssertionError e) { // a listener's bug must not stop the responses of every other request
             LOG.log(Level.WARNING, "tensorrt-llm engine %s: the listener of request %s threw".formatted(engine, request.requestId()), e);
         }
     }

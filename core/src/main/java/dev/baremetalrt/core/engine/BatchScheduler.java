@@ -73,6 +73,7 @@ public final class BatchScheduler implements AutoCloseable {
     private final Thread thread;
     private final java.util.function.Supplier<TokenGenerator> generators;
     private final java.util.Set<Handle> onEngine = new java.util.HashSet<>(); // generations in a whole-model engine's loop; under lock
+    private final List<Handle> resumed = new ArrayList<>(); // generations whose engine was lost, to step on layer stages; under lock
     private volatile boolean closed;
     private volatile int runningCount;
 
@@ -171,7 +172,17 @@ public final class BatchScheduler implements AutoCloseable {
             }
         };
         try {
-            h.result.complete(GeneratorRun.run(generator, pipeline.plan().modelId(), h.generation, h.generation.request(), cancellable, contextCapacity));
+            GenerationResult result = GeneratorRun.run(generators, generator, pipeline.plan().modelId(), h.generation, h.generation.request(), cancellable, contextCapacity);
+            if (result == null) { // its engine was lost and the model runs on layer stages now: the step loop takes it over
+                lock.lock();
+                try {
+                    resumed.add(h);
+                } finally {
+                    lock.unlock();
+                }
+            } else {
+                h.result.complete(result);
+            }
         } catch (RuntimeException e) {
             h.generation.finish(FinishReason.CANCELLED);
             h.result.completeExceptionally(e);
@@ -217,9 +228,11 @@ public final class BatchScheduler implements AutoCloseable {
         List<Handle> admitted = new ArrayList<>();
         lock.lock();
         try {
-            while (running.isEmpty() && !closed && (queue.isEmpty() || onEngine.size() >= maxRunning)) {
+            while (running.isEmpty() && resumed.isEmpty() && !closed && (queue.isEmpty() || onEngine.size() >= maxRunning)) {
                 work.await(); // nothing to step: wait for a submission or for a slot an engine generation frees
             }
+            admitted.addAll(resumed); // already admitted once: they keep their slot
+            resumed.clear();
             while (running.size() + onEngine.size() + admitted.size() < maxRunning && !queue.isEmpty()) {
                 admitted.add(queue.poll());
             }
@@ -234,7 +247,7 @@ public final class BatchScheduler implements AutoCloseable {
             }
             TokenGenerator engine;
             try {
-                engine = generators.get();
+                engine = h.generation.resumedOnStages() ? null : generators.get();
             } catch (RuntimeException e) {
                 h.result.completeExceptionally(e);
                 continue;

@@ -25,6 +25,8 @@ final class Generation {
     private final StringBuilder text = new StringBuilder();
     private int length;
     private int prefilled;
+    /** Positions of the history to run before sampling: the prompt, or all of it when resumed on layer stages. */
+    private int prefillEnd;
     private int generated;
     private FinishReason reason;
     private final long start = System.nanoTime();
@@ -41,6 +43,7 @@ final class Generation {
         this.promptLength = prompt.length;
         this.history = Arrays.copyOf(prompt, Math.min(contextCapacity, prompt.length + request.maxTokens()) + 1);
         this.length = prompt.length;
+        this.prefillEnd = prompt.length;
         this.sampler = new Sampler(request.sampling());
         this.stops = new StopMatcher(request.sampling().stop());
         this.decoder = tokenizer.newDecoder();
@@ -53,12 +56,12 @@ final class Generation {
     }
 
     boolean prefilling() {
-        return prefilled < promptLength;
+        return prefilled < prefillEnd;
     }
 
     /** The next at most {@code max} prompt tokens to run, starting at {@link #nextPosition}. */
     int[] nextPromptChunk(int max) {
-        int[] chunk = Arrays.copyOfRange(history, prefilled, Math.min(promptLength, prefilled + max));
+        int[] chunk = Arrays.copyOfRange(history, prefilled, Math.min(prefillEnd, prefilled + max));
         prefilled += chunk.length;
         return chunk;
     }
@@ -137,6 +140,30 @@ final class Generation {
 
     GenerationRequest request() {
         return request;
+    }
+
+    /**
+     * Continues on layer stages a generation an engine started: the whole history so far (prompt and generated
+     * tokens) is run as the prompt of a fresh session, then sampling goes on where the engine stopped.
+     */
+    void resumeOnStages() {
+        prefilled = 0;
+        prefillEnd = length;
+    }
+
+    /** Whether {@link #resumeOnStages} moved this generation to layer stages. */
+    boolean resumedOnStages() {
+        return prefillEnd != promptLength;
+    }
+
+    /** The history so far (prompt and generated tokens): what another engine continues from. */
+    int[] historySoFar() {
+        return Arrays.copyOf(history, length);
+    }
+
+    /** Tokens still allowed: {@code maxTokens} less those generated, and what the context has room for. */
+    int remainingTokens() {
+        return Math.min(request.maxTokens() - generated, contextCapacity - length);
     }
 
     /** The tokenizer's end-of-sequence id (what a whole-model engine is told to stop at). */

@@ -86,7 +86,10 @@ public final class InferenceEngine {
         }
         TokenGenerator generator = generators.get();
         if (generator != null) {
-            return GeneratorRun.run(generator, pipeline.plan().modelId(), g, request, sink, contextCapacity);
+            GenerationResult result = GeneratorRun.run(generators, generator, pipeline.plan().modelId(), g, request, sink, contextCapacity);
+            if (result != null) {
+                return result;
+            } // its engine was lost and the model runs on layer stages now: step it there from its history
         }
         pipeline.openSession(g.sessionId);
         try {
