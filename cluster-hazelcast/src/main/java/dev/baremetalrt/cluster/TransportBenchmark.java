@@ -79,6 +79,33 @@ public final class TransportBenchmark {
                 }
             }
         }
+        encodingTimes();
+    }
+
+    /** Encoding and decoding alone, without the bus: median of 15 over a 512 x 8192 activation, per format. */
+    private static void encodingTimes() {
+        SplittableRandom random = new SplittableRandom(3);
+        float[] values = new float[512 * 8192];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = (float) random.nextGaussian();
+        }
+        TensorPayload tensor = TensorPayload.ofFloats(values, 512, 8192);
+        System.out.printf("%n%-32s %6s %12s %12s%n", "512 x 8192 activation, no bus", "dtype", "encode ms", "decode ms");
+        for (WireFormat format : WireFormat.values()) {
+            double[] encode = new double[15];
+            double[] decode = new double[15];
+            for (int k = 0; k < encode.length; k++) {
+                long start = System.nanoTime();
+                byte[] bytes = format.encode(tensor);
+                encode[k] = (System.nanoTime() - start) / 1e6;
+                start = System.nanoTime();
+                format.decode(new int[] {512, 8192}, bytes);
+                decode[k] = (System.nanoTime() - start) / 1e6;
+            }
+            java.util.Arrays.sort(encode);
+            java.util.Arrays.sort(decode);
+            System.out.printf("%-32s %6s %12.1f %12.1f%n", "", format, encode[7], decode[7]);
+        }
     }
 
     /** p50 and p99 of request/reply round trips, after a tenth as many warm-ups. */

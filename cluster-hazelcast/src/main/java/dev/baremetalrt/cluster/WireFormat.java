@@ -45,7 +45,8 @@ public enum WireFormat {
             return tensor.encode(DType.valueOf(name()));
         }
         float[] values = tensor.toFloatArray();
-        ByteBuffer out = ByteBuffer.allocate(Math.toIntExact(bytesFor(values.length))).order(ByteOrder.LITTLE_ENDIAN);
+        byte[] out = new byte[Math.toIntExact(bytesFor(values.length))];
+        int at = 0;
         for (int start = 0; start < values.length; start += Q8_BLOCK) {
             int end = Math.min(values.length, start + Q8_BLOCK);
             float max = 0;
@@ -55,12 +56,15 @@ public enum WireFormat {
             short scaleBits = Float.floatToFloat16(max / 127f);
             float scale = Float.float16ToFloat(scaleBits); // quantize against the scale the reader will see
             float inverse = scale == 0 ? 0 : 1 / scale;
-            out.putShort(scaleBits);
+            out[at++] = (byte) scaleBits; // little-endian
+            out[at++] = (byte) (scaleBits >> 8);
             for (int i = start; i < end; i++) {
-                out.put((byte) Math.max(-127, Math.min(127, Math.round(values[i] * inverse))));
+                // |v * inverse| <= 127 up to the f16 rounding of the scale: clamp, then round half away from zero
+                float q = Math.max(-127f, Math.min(127f, values[i] * inverse));
+                out[at++] = (byte) (int) (q + Math.copySign(0.5f, q));
             }
         }
-        return out.array();
+        return out;
     }
 
     /** Reads what {@link #encode} wrote for a tensor of {@code shape}. */

@@ -101,6 +101,23 @@ class StepCodecTest {
     }
 
     @Test
+    void q8RoundsHalfAwayFromZeroAsGgmlDoes() {
+        float[] values = new float[32];
+        values[0] = 127f; // scale exactly 1.0 (representable in f16)
+        values[1] = 2.5f;
+        values[2] = -2.5f;
+        values[3] = -127f;
+        values[4] = 0.49f;
+        byte[] bytes = WireFormat.Q8_0.encode(dev.baremetalrt.spi.TensorPayload.ofFloats(values, 1, 32));
+        assertEquals(Float.floatToFloat16(1f), (short) ((bytes[0] & 0xFF) | bytes[1] << 8), "the block scale, little-endian");
+        assertEquals(127, bytes[2]);
+        assertEquals(3, bytes[3]);
+        assertEquals(-3, bytes[4]);
+        assertEquals(-127, bytes[5]);
+        assertEquals(0, bytes[6]);
+    }
+
+    @Test
     void wireFormatsParseByNameAndNameTheChoicesOtherwise() {
         assertEquals(WireFormat.Q8_0, WireFormat.parse("q8_0"));
         assertEquals(WireFormat.BF16, WireFormat.parse(" BF16"));
