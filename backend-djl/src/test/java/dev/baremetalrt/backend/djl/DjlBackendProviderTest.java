@@ -65,10 +65,22 @@ class DjlBackendProviderTest {
     }
 
     @Test
-    void aClosedBackendRefusesToLoad() {
-        Backend backend = provider.open(new BackendOptions(0, Map.of("device", "cpu")));
-        backend.close();
-        backend.close(); // idempotent
-        assertEquals(dev.baremetalrt.spi.MemoryReport.EMPTY, backend.memory());
+    void aClosedBackendRefusesToLoad() throws Exception {
+        java.nio.file.Path file = java.nio.file.Files.createTempFile("brt-djl-closed", ".gguf");
+        try {
+            dev.baremetalrt.core.synth.SyntheticModelGenerator.write(new dev.baremetalrt.core.synth.ModelShape("c", 64, 96, 2, 4, 2, 320, 64, 10000f),
+                    WeightType.F32, 5, file);
+            try (dev.baremetalrt.core.model.LlamaModel model = dev.baremetalrt.core.model.LlamaModel.open(file)) {
+                Backend backend = provider.open(new BackendOptions(0, Map.of("device", "cpu")));
+                backend.close();
+                backend.close(); // idempotent
+                assertEquals(dev.baremetalrt.spi.MemoryReport.EMPTY, backend.memory());
+                BackendException refused = assertThrows(BackendException.class,
+                        () -> backend.load(new dev.baremetalrt.spi.ShardSpec(model, new dev.baremetalrt.spi.LayerRange(0, 2), true, true, 16)));
+                assertTrue(refused.getMessage().contains("closed") && refused.getMessage().contains("layers [0, 2)"), refused.getMessage());
+            }
+        } finally {
+            java.nio.file.Files.deleteIfExists(file);
+        }
     }
 }
