@@ -49,7 +49,11 @@ public final class StageService implements AutoCloseable {
     /** Whole-model generations running here, by their event address. */
     private final java.util.Map<String, dev.baremetalrt.spi.TokenGenerator.Generation> generations = new java.util.concurrent.ConcurrentHashMap<>();
 
-    /** What a stage has done since it started: positions through its layers, forwards, time spent in them, busy refusals. */
+    /**
+     * What a stage has done since it started: positions through its layers, forwards, time spent in them, busy
+     * refusals. On a whole-model engine's stage, positions are the tokens it generated and forwards the generations
+     * it started (it has no forward steps), so the cluster's per-node throughput means the same: tokens through it.
+     */
     public record Counters(long positions, long forwards, long busyNanos, long refusedBusy) {}
 
     private StageService(Vertx vertx, ShardPlan.Stage stage, Shard shard, int maxQueued) {
