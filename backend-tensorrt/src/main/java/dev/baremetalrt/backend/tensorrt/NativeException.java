@@ -5,11 +5,7 @@ package dev.baremetalrt.backend.tensorrt;
  * down, 4 queue full, 5 engine error) or 100 when the library itself could not be loaded, with the library's message.
  */
 final class NativeException extends RuntimeException {
-    static final int INVALID_ARGUMENT = 1;
-    static final int NOT_FOUND = 2;
-    static final int SHUT_DOWN = 3;
-    static final int QUEUE_FULL = 4;
-    static final int ENGINE_ERROR = 5;
+    /** The library could not be loaded or is not an implementation of brt_trtllm.h. */
     static final int LOAD_FAILED = 100;
 
     private final int code;

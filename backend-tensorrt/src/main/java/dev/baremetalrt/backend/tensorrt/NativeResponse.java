@@ -11,11 +11,9 @@ package dev.baremetalrt.backend.tensorrt;
  * @param error        the engine's message when the request failed, else null
  */
 record NativeResponse(long requestId, boolean isFinal, int finishReason, int[] tokens, String error) {
-    static final int NOT_FINISHED = 0;
     static final int END_ID = 1;
     static final int STOP_WORDS = 2;
     static final int LENGTH = 3;
     static final int TIMED_OUT = 4;
     static final int CANCELLED = 5;
-    static final int ERROR = 6;
 }

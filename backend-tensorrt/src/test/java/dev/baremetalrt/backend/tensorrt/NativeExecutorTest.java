@@ -221,5 +221,6 @@ class NativeExecutorTest {
         Path notBridge = Path.of(System.getProperty("java.home"), "lib", System.mapLibraryName("zip"));
         NativeException e = assertThrows(NativeException.class, () -> NativeLibrary.implementation(notBridge));
         assertTrue(e.getMessage().contains("does not implement brt_trtllm.h: no symbol brt_trtllm_abi_version"), e.getMessage());
+        assertEquals(NativeException.LOAD_FAILED, e.code());
     }
 }
