@@ -10,7 +10,8 @@ import java.nio.ByteOrder;
  * Widens BF16 and block-quantized weights (Q8_0, Q4_0 and the K-quants) to floats, whole blocks at a time,
  * at load: PyTorch has no kernels for ggml's block formats, so this backend runs them as F32 (see
  * {@link DjlBackend#capabilities()}). Layouts are ggml's ({@code block_q8_0}, {@code block_q4_0},
- * {@code block_q4_K}, {@code block_q5_K}, {@code block_q6_K}, {@code block_q8_K}).
+ * {@code block_q4_K}, {@code block_q5_K}, {@code block_q6_K}, {@code block_q8_K}). The conformance suite's
+ * {@code ReferenceWeights} decodes the same formats on purpose separately: it is the yardstick this is checked against.
  */
 final class BlockDecoder {
     private static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
