@@ -82,6 +82,7 @@ final class DemoCommand implements Callable<Integer> {
                  ClusterNode member = ClusterNode.join(cluster.memberOptions());
                  BrtServer server = startServer(err)) {
                 Model m = ModelOptions.open(path);
+                cluster.awaitPlan(member, m.modelId(), m.config().layerCount(), ClusterJoinOptions.READY_TIMEOUT);
                 ServedModel served = ServedModel.onPipeline(m, ClusterJoinOptions.pipeline(member, m, WireFormat.F32), ClusterJoinOptions.generators(member, m), 4096, 8, 64, null);
                 server.add(served);
                 server.cluster(() -> ClusterStatus.snapshot(member).encode());

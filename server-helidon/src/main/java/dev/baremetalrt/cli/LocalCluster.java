@@ -1,8 +1,11 @@
 package dev.baremetalrt.cli;
 
+import dev.baremetalrt.cluster.ClusterNode;
 import dev.baremetalrt.cluster.ClusterOptions;
+import dev.baremetalrt.cluster.ClusterPlans;
 import dev.baremetalrt.cluster.LoopbackPorts;
 import dev.baremetalrt.spi.BrtException;
+import dev.baremetalrt.spi.ShardPlan;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
@@ -97,6 +100,33 @@ final class LocalCluster implements AutoCloseable {
     /** The ports in the join list after the nodes' own, for more members. */
     List<Integer> extraPorts() {
         return members.subList(processes.size(), members.size()).stream().map(m -> Integer.parseInt(m.substring(m.lastIndexOf(':') + 1))).toList();
+    }
+
+    /**
+     * The ready plan of {@code modelId} once it spans every node started here (at most one per layer). The
+     * node that finishes starting first may be planned alone before the others have joined; the coordinator
+     * re-plans as they arrive, and the demo and its tests want the plan over all of them, not that first one.
+     *
+     * @throws BrtException when no such plan is ready within {@code timeout}, naming the last plan seen
+     */
+    ShardPlan awaitPlan(ClusterNode member, String modelId, int layerCount, Duration timeout) {
+        int wanted = Math.min(processes.size(), layerCount);
+        long deadline = System.nanoTime() + timeout.toNanos();
+        ShardPlan plan = ClusterPlans.awaitReady(member, modelId, timeout);
+        while (plan.stages().size() < wanted) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                throw new BrtException("cluster %s: the plan of %s never spanned the %d nodes started here within %s; the last ready one was:%n%s"
+                        .formatted(name, modelId, wanted, timeout, plan.describe()));
+            }
+            try {
+                plan = ClusterPlans.awaitReady(member, modelId, plan.epoch(), Duration.ofNanos(left));
+            } catch (dev.baremetalrt.spi.TransportException e) {
+                throw new BrtException("cluster %s: the plan of %s never spanned the %d nodes started here within %s (%s); the last ready one was:%n%s"
+                        .formatted(name, modelId, wanted, timeout, e.getMessage(), plan.describe()));
+            }
+        }
+        return plan;
     }
 
     /** How this process joins the nodes' cluster as a member that holds nothing (on the last extra port). */

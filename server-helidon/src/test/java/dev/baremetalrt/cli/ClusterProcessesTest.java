@@ -92,7 +92,7 @@ class ClusterProcessesTest {
              LocalDeployment alone = LocalDeployment.load(model, new CpuBackendProvider(), BackendOptions.withThreads(1), 1, 512);
              ClusterNode client = ClusterNode.join(nodes.memberOptions())) {
             int[] expected = alone.engine().generate(new GenerationRequest(new int[] {1}, 400, SamplingParams.greedy()), TokenSink.discard()).tokens();
-            ShardPlan plan = ClusterPlans.awaitReady(client, model.modelId(), Duration.ofSeconds(90));
+            ShardPlan plan = nodes.awaitPlan(client, model.modelId(), model.config().layerCount(), Duration.ofSeconds(90));
             assertEquals(2, plan.stages().size());
             Process victim = nodes.process(plan.last().node());
             Pipeline pipeline = new Pipeline(plan, new EventBusTransport(client, Duration.ofSeconds(30), WireFormat.F32), Duration.ofSeconds(30),
@@ -126,18 +126,24 @@ class ClusterProcessesTest {
     }
 
     /** {@code brt cluster status} until every stage of stories260K shows as ready. */
-    private static Cli awaitStatus(String join, int port, String name) throws InterruptedException {
+    /**
+     * Polls {@code brt cluster status} until stories260K's plan has {@code stages} stages and none is loading.
+     * A plan over fewer nodes comes first when one node finishes starting before the others have joined; the
+     * coordinator re-plans as they arrive, so the test waits for that instead of racing it.
+     */
+    private static Cli awaitStatus(String join, int port, String name, int stages) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         Cli status;
         do {
             status = Cli.run("cluster", "status", "--join", join, "--cluster-port", Integer.toString(port), "--cluster-name", name);
             assertEquals(0, status.exitCode(), status.err());
-            if (status.out().contains("model stories260K, plan epoch") && !status.out().contains("loading")) {
+            String out = status.out();
+            if (out.contains("model stories260K, plan epoch") && out.contains("stage " + (stages - 1) + " on") && !out.contains("loading")) {
                 return status;
             }
             Thread.sleep(500);
         } while (System.nanoTime() < deadline);
-        throw new AssertionError("stories260K never showed ready:\n" + status.out());
+        throw new AssertionError("stories260K never showed " + stages + " ready stages:\n" + status.out());
     }
 
     private static void signal(Process p, String signal) {
@@ -184,10 +190,10 @@ class ClusterProcessesTest {
              ClusterNode member = ClusterNode.join(nodes.memberOptions());
              BrtServer server = BrtServer.start(new ServerConfig("127.0.0.1", 0, List.of(), List.of(), ServerConfig.DEFAULT_MAX_BODY_BYTES), 1)) {
             Model model = Models.open(file);
+            ShardPlan plan = nodes.awaitPlan(member, model.modelId(), model.config().layerCount(), Duration.ofSeconds(90));
             ServedModel served = ServedModel.onPipeline(model, ClusterJoinOptions.pipeline(member, model, WireFormat.F32), 512, 8, 16, null);
             server.add(served);
             server.cluster(() -> ClusterStatus.snapshot(member).encode());
-            ShardPlan plan = ClusterPlans.awaitReady(member, model.modelId(), Duration.ofSeconds(90));
             var status = new io.vertx.core.json.JsonObject(java.net.http.HttpClient.newHttpClient().send(
                     java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + server.port() + "/v1/cluster")).build(),
                     java.net.http.HttpResponse.BodyHandlers.ofString()).body());
@@ -231,7 +237,7 @@ class ClusterProcessesTest {
             String join = nodes.joinList();
             String name = nodes.clusterName();
             List<Integer> ports = nodes.extraPorts();
-            Cli status = awaitStatus(join, ports.get(0), name);
+            Cli status = awaitStatus(join, ports.get(0), name, 3);
             assertTrue(status.out().contains("4 member(s)") && status.out().contains("(plans)") && status.out().contains("stage 2 on"), status.out());
             Path log = dir.resolve("generate.log");
             Process generate = brt(log, "generate", "--cluster", "--join", join, "--cluster-port", Integer.toString(ports.get(1)), "--cluster-name", name,
