@@ -1,0 +1,136 @@
+package dev.baremetalrt.backend.cpu;
+
+import dev.baremetalrt.spi.WeightTensor;
+import dev.baremetalrt.spi.WeightType;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+/**
+ * Matrix-vector products of several weight types in one JVM, round by round in turn, so that the
+ * comparison between types sees the same machine state (this shared machine's speed moves by 2x from
+ * minute to minute; separate runs cannot tell 10% apart). Each round multiplies every matrix of a type
+ * with one x, rows split evenly over the threads, as a decode step does. Reports per type the median ns
+ * per weight over the second half of the rounds (the first half warms up the JIT) and the median of the
+ * per-round speed relative to the first type.
+ *
+ * <pre>bash backend-cpu/bench/matvec.sh --types Q4_0,Q4_K --threads 2 --rounds 40</pre>
+ *
+ * Weights are random bytes with every block's scale set to 1/128 (no NaN or subnormal scales); the speed
+ * of these kernels does not depend on the values.
+ */
+public final class MatVecBenchmark {
+    private MatVecBenchmark() {}
+
+    public static void main(String[] args) throws Exception {
+        Map<String, String> options = new LinkedHashMap<>(Map.of("types", "Q4_0,Q4_K", "threads", "2", "rounds", "40",
+                "matrices", "8", "rows", "5632", "cols", "2048"));
+        for (int i = 0; i + 1 < args.length; i += 2) {
+            if (!args[i].startsWith("--") || !options.containsKey(args[i].substring(2))) {
+                throw new IllegalArgumentException("unknown option " + args[i] + "; options: " + options.keySet());
+            }
+            options.put(args[i].substring(2), args[i + 1]);
+        }
+        int threads = Integer.parseInt(options.get("threads"));
+        int rounds = Integer.parseInt(options.get("rounds"));
+        int matrices = Integer.parseInt(options.get("matrices"));
+        int rows = Integer.parseInt(options.get("rows"));
+        int cols = Integer.parseInt(options.get("cols"));
+        SplittableRandom random = new SplittableRandom(1);
+        Map<WeightType, List<WeightMatrix>> byType = new LinkedHashMap<>();
+        for (String name : options.get("types").split(",")) {
+            WeightType type = WeightType.valueOf(name.trim());
+            List<WeightMatrix> list = new ArrayList<>();
+            for (int m = 0; m < matrices; m++) {
+                list.add(WeightMatrix.of(new WeightTensor("bench." + m, type, new long[] {cols, rows}, randomWeights(type, (long) rows * cols, random))));
+            }
+            byType.put(type, list);
+        }
+        float[] x = new float[cols];
+        for (int i = 0; i < cols; i++) {
+            x[i] = (float) random.nextDouble(-1, 1);
+        }
+        float[] out = new float[rows];
+        Map<WeightType, List<Double>> nsPerWeight = new LinkedHashMap<>();
+        try (ExecutorService pool = Executors.newFixedThreadPool(threads)) {
+            for (int round = 0; round < rounds; round++) {
+                for (Map.Entry<WeightType, List<WeightMatrix>> e : byType.entrySet()) {
+                    long start = System.nanoTime();
+                    for (WeightMatrix m : e.getValue()) {
+                        float[] prepared = m.prepareInput(x, 0);
+                        List<Future<?>> parts = new ArrayList<>();
+                        for (int t = 0; t < threads; t++) {
+                            int from = (int) ((long) rows * t / threads);
+                            int to = (int) ((long) rows * (t + 1) / threads);
+                            parts.add(pool.submit(() -> {
+                                for (int r = from; r < to; r++) {
+                                    out[r] = m.dot(r, x, 0, prepared);
+                                }
+                            }));
+                        }
+                        for (Future<?> part : parts) {
+                            part.get();
+                        }
+                    }
+                    nsPerWeight.computeIfAbsent(e.getKey(), k -> new ArrayList<>())
+                            .add((System.nanoTime() - start) / ((double) rows * cols * e.getValue().size()));
+                }
+            }
+        }
+        WeightType base = byType.keySet().iterator().next();
+        System.out.printf("%d x %d matrices, %d per type, %d thread(s), %d rounds (the first %d warm up)%n", rows, cols, matrices, threads, rounds, rounds / 2);
+        for (Map.Entry<WeightType, List<Double>> e : nsPerWeight.entrySet()) {
+            List<Double> measured = e.getValue().subList(rounds / 2, rounds);
+            List<Double> relative = new ArrayList<>();
+            for (int r = rounds / 2; r < rounds; r++) {
+                relative.add(nsPerWeight.get(base).get(r) / e.getValue().get(r));
+            }
+            System.out.printf("%-5s %.4f ns per weight (median), %.3f GB/s of weights; speed relative to %s per round: median %.3f, range %.3f-%.3f%n",
+                    e.getKey(), median(measured), e.getKey().byteSize(1L << 20) / (double) (1L << 20) / median(measured), base,
+                    median(relative), Collections.min(relative), Collections.max(relative));
+        }
+    }
+
+    private static double median(List<Double> values) {
+        List<Double> sorted = new ArrayList<>(values);
+        Collections.sort(sorted);
+        return sorted.get(sorted.size() / 2);
+    }
+
+    /** Random bytes; every block's f16 scale (and min scale) set to 1/128, F16 values drawn in [-1, 1). */
+    private static MemorySegment randomWeights(WeightType type, long values, SplittableRandom random) {
+        long bytes = type.byteSize(values);
+        MemorySegment data = Arena.global().allocate(bytes, 64);
+        if (type == WeightType.F16) {
+            for (long i = 0; i < values; i++) {
+                data.set(ValueLayout.JAVA_SHORT_UNALIGNED, 2 * i, Float.floatToFloat16((float) random.nextDouble(-1, 1)));
+            }
+            return data;
+        }
+        for (long i = 0; i + 8 <= bytes; i += 8) {
+            data.set(ValueLayout.JAVA_LONG_UNALIGNED, i, random.nextLong());
+        }
+        short scale = Float.floatToFloat16(1f / 128);
+        long[] scaleOffsets = switch (type) {
+            case Q4_0, Q8_0 -> new long[] {0};
+            case Q4_K, Q5_K -> new long[] {0, 2};
+            case Q6_K -> new long[] {208};
+            default -> throw new IllegalArgumentException("matvec bench supports F16, Q8_0, Q4_0, Q4_K, Q5_K, Q6_K; not " + type);
+        };
+        for (long block = 0; block < bytes; block += type.bytesPerBlock()) {
+            for (long at : scaleOffsets) {
+                data.set(ValueLayout.JAVA_SHORT_UNALIGNED, block + at, scale);
+            }
+        }
+        return data;
+    }
+}
