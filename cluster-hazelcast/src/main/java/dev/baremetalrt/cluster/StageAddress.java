@@ -24,6 +24,23 @@ final class StageAddress {
     static final String GENERATE = "generate";
     /** Cancels the generation whose event address is in the {@link #SESSION} header. */
     static final String CANCEL_GENERATION = "cancel-generation";
+    /**
+     * Runs a batch here and hands the output straight to the next stage of {@link #ROUTE}; the last stage sends
+     * the result to {@link #REPLY_TO}. The request itself is answered at once (accepted) or with {@link #BUSY}.
+     */
+    static final String FORWARD_CHAIN = "forward-chain";
+    /** Header, once per stage after the receiving one, in order: the addresses the output still goes through. */
+    static final String ROUTE = "route";
+    /** Header: where the last stage of a chain sends its result, or any stage its failure. */
+    static final String REPLY_TO = "reply-to";
+    /** Header: the caller's id of a chain, echoed on its result. */
+    static final String CHAIN = "chain";
+    /** Header: the wire format of hidden states between the stages of a chain. */
+    static final String WIRE = "wire";
+    /** Header: how long each hop of a chain may take to be accepted, in milliseconds. */
+    static final String TIMEOUT_MS = "timeout-ms";
+    /** Header on a chain's result: 0 for a result, else one of the failure codes below, with the message as body. */
+    static final String CODE = "code";
     /** Header carrying the session id of a control request. */
     static final String SESSION = "session";
     static final String LENGTH = "length";
@@ -35,4 +52,6 @@ final class StageAddress {
     static final int FAILED = 4;
     /** The stage has as many forwards queued as it takes; the sender pauses and retries. */
     static final int BUSY = 5;
+    /** A stage of a chain could not hand its output to the next stage (gone, not loaded, or busy past the timeout). */
+    static final int UNREACHABLE = 6;
 }

@@ -46,6 +46,8 @@ public final class StageService implements AutoCloseable {
     private final LongAdder forwards = new LongAdder();
     private final LongAdder busyNanos = new LongAdder();
     private final LongAdder refusedBusy = new LongAdder();
+    /** Pauses a busy next stage of a chain caused this one (back-pressure between stages). */
+    private final LongAdder handOffRetries = new LongAdder();
     /** Whole-model generations running here, by their event address. */
     private final java.util.Map<String, dev.baremetalrt.spi.TokenGenerator.Generation> generations = new java.util.concurrent.ConcurrentHashMap<>();
 
@@ -86,11 +88,20 @@ public final class StageService implements AutoCloseable {
 
     private void handle(Message<Buffer> message) {
         String op = message.headers().get(StageAddress.OP);
-        boolean forward = StageAddress.FORWARD.equals(op);
+        boolean chain = StageAddress.FORWARD_CHAIN.equals(op);
+        boolean forward = chain || StageAddress.FORWARD.equals(op);
         if (forward && queued.incrementAndGet() > maxQueued) {
             queued.decrementAndGet();
             refusedBusy.increment();
             message.fail(StageAddress.BUSY, "%s of model %s is busy (%d forwards queued)".formatted(stage.describe(), stage.modelId(), maxQueued));
+            return;
+        }
+        if (chain) {
+            message.reply(Buffer.buffer()); // accepted: the result travels on to the next stage, not back to the sender
+            vertx.executeBlocking(() -> runChained(message), false).onComplete(done -> {
+                queued.decrementAndGet();
+                chained(message, done);
+            });
             return;
         }
         // unordered: sessions of different callers may run while one forward blocks (shards serialise what they must)
@@ -101,29 +112,90 @@ public final class StageService implements AutoCloseable {
             if (done.succeeded()) {
                 message.reply(done.result());
             } else {
-                Throwable e = done.cause();
-                int code = e instanceof SessionException ? StageAddress.SESSION_REFUSED
-                        : e instanceof BackendException ? StageAddress.BACKEND_REFUSED
-                        : e instanceof TransportException ? StageAddress.BAD_REQUEST : StageAddress.FAILED;
-                if (code == StageAddress.FAILED) {
-                    LOG.log(Level.WARNING, "%s of model %s failed on %s".formatted(stage.describe(), stage.modelId(), op), e);
-                }
-                message.fail(code, String.valueOf(e.getMessage()));
+                message.fail(failureCode(op, done.cause()), String.valueOf(done.cause().getMessage()));
             }
         });
+    }
+
+    private int failureCode(String op, Throwable e) {
+        int code = e instanceof SessionException ? StageAddress.SESSION_REFUSED
+                : e instanceof BackendException ? StageAddress.BACKEND_REFUSED
+                : e instanceof TransportException ? StageAddress.BAD_REQUEST : StageAddress.FAILED;
+        if (code == StageAddress.FAILED) {
+            LOG.log(Level.WARNING, "%s of model %s failed on %s".formatted(stage.describe(), stage.modelId(), op), e);
+        }
+        return code;
+    }
+
+    /** What a stage of a chain produced: the encoded result when it is the last stage, else the next stage's batch. */
+    private record ChainOutput(byte[] bytes, boolean last) {}
+
+    private ChainOutput runChained(Message<Buffer> message) {
+        StepBatch batch = StepCodec.decodeBatch(message.body().getBytes());
+        StepResult result = forward(batch);
+        if (message.headers().getAll(StageAddress.ROUTE).isEmpty()) {
+            return new ChainOutput(StepCodec.encodeResult(result), true);
+        }
+        WireFormat wire = WireFormat.parse(message.headers().get(StageAddress.WIRE));
+        return new ChainOutput(StepCodec.encodeBatch(batch.withHidden(result), wire), false); // encoded here, off the event loop
+    }
+
+    /**
+     * After this stage's part of a chain: the result goes to the caller's reply address, or the output on to the
+     * next stage with the rest of the route. Any failure goes to the reply address: the caller is not waiting on
+     * this stage's reply, which was sent when the batch arrived.
+     */
+    private void chained(Message<Buffer> message, io.vertx.core.AsyncResult<ChainOutput> done) {
+        String replyTo = message.headers().get(StageAddress.REPLY_TO);
+        String chainId = message.headers().get(StageAddress.CHAIN);
+        if (done.failed()) {
+            answerChain(replyTo, chainId, failureCode(StageAddress.FORWARD_CHAIN, done.cause()), Buffer.buffer(String.valueOf(done.cause().getMessage())));
+            return;
+        }
+        if (done.result().last()) {
+            answerChain(replyTo, chainId, 0, Buffer.buffer(done.result().bytes()));
+            return;
+        }
+        java.util.List<String> route = message.headers().getAll(StageAddress.ROUTE);
+        long timeoutMs = Long.parseLong(message.headers().get(StageAddress.TIMEOUT_MS));
+        io.vertx.core.eventbus.DeliveryOptions options = new io.vertx.core.eventbus.DeliveryOptions().setSendTimeout(timeoutMs);
+        options.addHeader(StageAddress.OP, StageAddress.FORWARD_CHAIN).addHeader(StageAddress.REPLY_TO, replyTo).addHeader(StageAddress.CHAIN, chainId)
+                .addHeader(StageAddress.WIRE, message.headers().get(StageAddress.WIRE)).addHeader(StageAddress.TIMEOUT_MS, Long.toString(timeoutMs));
+        route.subList(1, route.size()).forEach(address -> options.addHeader(StageAddress.ROUTE, address));
+        String next = route.getFirst();
+        StageRequests.request(vertx, next, Buffer.buffer(done.result().bytes()), options, System.nanoTime() + timeoutMs * 1_000_000, handOffRetries,
+                () -> false, reply -> {
+                    if (reply.failed()) {
+                        answerChain(replyTo, chainId, StageAddress.UNREACHABLE, Buffer.buffer("%s of model %s could not hand its output to %s: %s"
+                                .formatted(stage.describe(), stage.modelId(), next, reply.cause().getMessage())));
+                    }
+                });
+    }
+
+    private void answerChain(String replyTo, String chainId, int code, Buffer body) {
+        try {
+            vertx.eventBus().send(replyTo, body, new io.vertx.core.eventbus.DeliveryOptions().addHeader(StageAddress.CHAIN, chainId)
+                    .addHeader(StageAddress.CODE, Integer.toString(code)));
+        } catch (RuntimeException e) {
+            // the caller is gone (it left the cluster); its own node-left or timeout ends its wait
+            LOG.fine(() -> "%s of model %s: chain %s answer to %s not sent: %s".formatted(stage.describe(), stage.modelId(), chainId, replyTo, e));
+        }
+    }
+
+    private StepResult forward(StepBatch batch) {
+        long start = System.nanoTime();
+        StepResult result = shard.forward(batch);
+        busyNanos.add(System.nanoTime() - start);
+        forwards.increment();
+        positions.add(batch.steps().stream().mapToLong(StageService::length).sum());
+        return result;
     }
 
     private Buffer run(String op, Message<Buffer> message) {
         String session = message.headers().get(StageAddress.SESSION);
         switch (op == null ? "" : op) {
             case StageAddress.FORWARD -> {
-                StepBatch batch = StepCodec.decodeBatch(message.body().getBytes());
-                long start = System.nanoTime();
-                StepResult result = shard.forward(batch);
-                busyNanos.add(System.nanoTime() - start);
-                forwards.increment();
-                positions.add(batch.steps().stream().mapToLong(StageService::length).sum());
-                return Buffer.buffer(StepCodec.encodeResult(result));
+                return Buffer.buffer(StepCodec.encodeResult(forward(StepCodec.decodeBatch(message.body().getBytes()))));
             }
             case StageAddress.GENERATE -> startGeneration(new io.vertx.core.json.JsonObject(message.body()));
             case StageAddress.CANCEL_GENERATION -> {

@@ -101,7 +101,7 @@ class EventBusTransportTest {
     void twoNodesGenerateTheReferenceIdsWithF32Activations() {
         assertEquals(2, plan.stages().size());
         assertTrue(plan.stages().stream().map(ShardPlan.Stage::node).distinct().count() == 2, "one stage on each node");
-        EventBusTransport transport = new EventBusTransport(a.vertx(), TIMEOUT, WireFormat.F32);
+        EventBusTransport transport = new EventBusTransport(a.vertx(), TIMEOUT, WireFormat.F32, false); // relayed: the hop's bytes pass here
         var result = engine(transport).generate(new GenerationRequest(new int[] {1}, 200, SamplingParams.greedy()), TokenSink.discard());
         assertArrayEquals(StoriesReference.load().sequence(201), result.tokens());
         // 200 steps cross one hop with a 64-float hidden state each (plus the first stage's tokens): bytes per token per hop
@@ -119,8 +119,8 @@ class EventBusTransportTest {
     /** Q8_0 on the wire: about 0.27 of F32's bytes per hop, and stories260K's greedy ids still follow the reference. */
     @Test
     void q8_0ActivationsTakeAQuarterOfTheBytesAndStillFollowTheReference() {
-        EventBusTransport f32 = new EventBusTransport(a.vertx(), TIMEOUT, WireFormat.F32);
-        EventBusTransport q8 = new EventBusTransport(a.vertx(), TIMEOUT, WireFormat.Q8_0);
+        EventBusTransport f32 = new EventBusTransport(a.vertx(), TIMEOUT, WireFormat.F32, false);
+        EventBusTransport q8 = new EventBusTransport(a.vertx(), TIMEOUT, WireFormat.Q8_0, false);
         GenerationRequest request = new GenerationRequest(new int[] {1, 403, 407, 261, 378}, 60, SamplingParams.greedy());
         engine(f32).generate(request, TokenSink.discard());
         var result = engine(q8).generate(request, TokenSink.discard());
@@ -168,6 +168,91 @@ class EventBusTransportTest {
             assertEquals(12, counters.positions());
             assertEquals(12, counters.forwards());
             assertTrue(counters.refusedBusy() > 0);
+        }
+    }
+
+    /**
+     * Chained: the first stage hands its output straight to the second, which sends the logits back. The ids are
+     * the reference's, and only the token ids leave this node (the hidden states never come back through it).
+     */
+    @Test
+    void chainedStagesHandTheirOutputOnAndGiveTheReferenceIds() {
+        EventBusTransport relayed = new EventBusTransport(a.vertx(), TIMEOUT, WireFormat.F32, false);
+        EventBusTransport chained = new EventBusTransport(a.vertx(), TIMEOUT, WireFormat.F32, true);
+        GenerationRequest request = new GenerationRequest(new int[] {1}, 200, SamplingParams.greedy());
+        assertArrayEquals(StoriesReference.load().sequence(201), engine(relayed).generate(request, TokenSink.discard()).tokens());
+        assertArrayEquals(StoriesReference.load().sequence(201), engine(chained).generate(request, TokenSink.discard()).tokens());
+        assertTrue(chained.bytesSent() * 3 < relayed.bytesSent(), "chained %d bytes from here, relayed %d".formatted(chained.bytesSent(), relayed.bytesSent()));
+        chained.close();
+    }
+
+    /** A refusal by the second stage of a chain (no such session there) reaches the caller as that exception, with its message. */
+    @Test
+    void aRefusalInsideAChainArrivesAsTheSameException() {
+        EventBusTransport transport = new EventBusTransport(a.vertx(), TIMEOUT, WireFormat.F32, true);
+        transport.openSession(plan.stages().getFirst(), "first-only").join();
+        try {
+            CompletionException e = assertThrows(CompletionException.class, () -> transport.forwardThrough(plan.stages(),
+                    StepBatch.of(SessionStep.ofTokens("first-only", 0, new int[] {1}, SessionStep.Logits.LAST))).join());
+            SessionException refused = assertInstanceOf(SessionException.class, e.getCause());
+            assertTrue(refused.getMessage().contains("first-only"), refused.getMessage());
+        } finally {
+            transport.release(plan.stages().getFirst(), "first-only").join();
+        }
+    }
+
+    /** A chain whose next stage nobody serves fails fast with a transport error naming both ends, and never hangs. */
+    @Test
+    void aChainWhoseNextStageIsGoneFailsFastWithATransportError() {
+        EventBusTransport transport = new EventBusTransport(a.vertx(), Duration.ofSeconds(2), WireFormat.F32, true);
+        ShardPlan.Stage first = plan.stages().getFirst();
+        ShardPlan.Stage second = plan.stages().get(1);
+        ShardPlan.Stage gone = new ShardPlan.Stage(second.modelId(), second.index(), "no-such-node", second.backend(), second.layers(), second.embedding(), second.head());
+        transport.openSession(first, "to-nowhere").join();
+        try {
+            long start = System.nanoTime();
+            CompletionException e = assertThrows(CompletionException.class, () -> transport.forwardThrough(List.of(first, gone),
+                    StepBatch.of(SessionStep.ofTokens("to-nowhere", 0, new int[] {1}, SessionStep.Logits.LAST))).join());
+            TransportException t = assertInstanceOf(TransportException.class, e.getCause());
+            assertTrue(t.getMessage().contains("could not hand its output") && t.getMessage().contains("no-such-node"), t.getMessage());
+            assertTrue(System.nanoTime() - start < 5_000_000_000L, "fails within the timeout, never hangs");
+        } finally {
+            transport.release(first, "to-nowhere").join();
+        }
+    }
+
+    /**
+     * Back-pressure between the stages of a chain: the second stage takes one forward at a time, so the first one
+     * pauses and hands over again; twelve concurrent chains all come back whole.
+     */
+    @Test
+    void aBusyNextStageMakesTheStageBeforeItPauseAndRetry() {
+        Shard slow = new TransportBenchmark.EchoShard(null) {
+            @Override
+            public StepResult forward(StepBatch batch) {
+                try {
+                    Thread.sleep(20);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                return super.forward(batch);
+            }
+        };
+        ShardPlan.Stage echo = new ShardPlan.Stage("echo", 0, a.nodeId(), "echo", new LayerRange(0, 1), false, false);
+        ShardPlan.Stage slowStage = new ShardPlan.Stage("echo", 1, b.nodeId(), "echo", new LayerRange(1, 2), false, false);
+        EventBusTransport transport = new EventBusTransport(a.vertx(), TIMEOUT, WireFormat.F32, true);
+        try (StageService first = StageService.start(a.vertx(), echo, new TransportBenchmark.EchoShard(null));
+             StageService second = StageService.start(b.vertx(), slowStage, slow, 1)) {
+            List<java.util.concurrent.CompletableFuture<StepResult>> sent = new ArrayList<>();
+            for (int i = 0; i < 12; i++) {
+                TensorPayload hidden = TensorPayload.ofFloats(new float[] {i, -i}, 1, 2);
+                sent.add(transport.forwardThrough(List.of(echo, slowStage), StepBatch.of(SessionStep.ofHidden("c" + i, 0, hidden, SessionStep.Logits.LAST))));
+            }
+            for (int i = 0; i < 12; i++) {
+                assertArrayEquals(new float[] {i, -i}, sent.get(i).join().output("c" + i).toFloatArray(), "chain " + i + " came back whole");
+            }
+            assertTrue(second.counters().refusedBusy() > 0, "the second stage told the first to wait");
+            assertEquals(12, second.counters().forwards());
         }
     }
 

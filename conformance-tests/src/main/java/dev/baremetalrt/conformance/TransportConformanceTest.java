@@ -49,6 +49,9 @@ import org.junit.jupiter.api.TestInstance;
  *       {@link TransportException} naming it, after about the timeout.</li>
  *   <li><b>T6</b> eight sessions forwarding at once each get their own result back: look at how replies
  *       are matched to requests.</li>
+ *   <li><b>T7</b> {@link Transport#forwardThrough} over three stages gives each stage the previous one's output
+ *       and returns the last one's result; a refusal by a later stage keeps its type and message: look at
+ *       how a transport that hands outputs from stage to stage carries the route and reports failures.</li>
  * </ul>
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -148,6 +151,22 @@ public abstract class TransportConformanceTest {
         }
     }
 
+    @Test
+    void t7ForwardThroughHandsEachStageThePreviousOutput() {
+        List<ShardPlan.Stage> stages = List.of(serve("t7a", new FakeShard()), serve("t7b", new FakeShard()), serve("t7c", new FakeShard()));
+        TensorPayload hidden = random(2, 256, 7);
+        StepResult result = transport().forwardThrough(stages, StepBatch.of(SessionStep.ofHidden("through", 0, hidden, SessionStep.Logits.ALL))).join();
+        // each fake negates what it gets: three stages negate once overall, only if each got the previous one's output
+        assertArrayEquals(FakeShard.negated(hidden.toFloatArray()), result.output("through").toFloatArray(), "three negations");
+        FakeShard refusing = new FakeShard();
+        refusing.refuseForwards = true;
+        List<ShardPlan.Stage> refused = List.of(serve("t7d", new FakeShard()), serve("t7e", refusing));
+        CompletionException e = assertThrows(CompletionException.class, () -> transport().forwardThrough(refused,
+                StepBatch.of(SessionStep.ofHidden("refused", 0, hidden, SessionStep.Logits.LAST))).join());
+        assertInstanceOf(SessionException.class, e.getCause(), "the second stage's refusal stays a SessionException, got " + e.getCause());
+        assertTrue(e.getCause().getMessage().contains("forward of refused is refused by the fake"), e.getCause().getMessage());
+    }
+
     private long deadlineMillis() {
         return (timeout() == null ? 0 : timeout().toMillis()) + slack().toMillis();
     }
@@ -168,6 +187,7 @@ public abstract class TransportConformanceTest {
     protected static final class FakeShard implements Shard {
         final List<String> calls = new CopyOnWriteArrayList<>();
         volatile long sleepMillis;
+        volatile boolean refuseForwards;
 
         static float[] negated(float[] values) {
             float[] out = values.clone();
@@ -204,6 +224,9 @@ public abstract class TransportConformanceTest {
             }
             List<StepResult.Output> outputs = new ArrayList<>();
             for (SessionStep step : batch.steps()) {
+                if (refuseForwards) {
+                    throw new SessionException("forward of %s is refused by the fake".formatted(step.sessionId()));
+                }
                 outputs.add(new StepResult.Output(step.sessionId(), TensorPayload.ofFloats(negated(step.hidden().toFloatArray()), step.hidden().shape())));
             }
             return new StepResult(outputs);

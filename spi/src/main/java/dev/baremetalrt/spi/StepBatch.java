@@ -23,6 +23,19 @@ public record StepBatch(List<SessionStep> steps) {
         return new StepBatch(List.of(steps));
     }
 
+    /**
+     * The batch for the stage after the one that returned {@code previous}: the same steps, each carrying
+     * its session's output from {@code previous} as hidden states.
+     */
+    public StepBatch withHidden(StepResult previous) {
+        java.util.Objects.requireNonNull(previous, "previous is null");
+        List<SessionStep> next = new java.util.ArrayList<>(steps.size());
+        for (SessionStep step : steps) {
+            next.add(step.withHidden(previous.output(step.sessionId())));
+        }
+        return new StepBatch(next);
+    }
+
     /** Total positions over all steps. */
     public int totalPositions() {
         return steps.stream().mapToInt(SessionStep::positions).sum();

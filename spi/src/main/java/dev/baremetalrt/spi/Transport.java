@@ -1,5 +1,6 @@
 package dev.baremetalrt.spi;
 
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -11,6 +12,23 @@ import java.util.concurrent.CompletableFuture;
 public interface Transport extends AutoCloseable {
     /** Runs a batch on a stage. */
     CompletableFuture<StepResult> forward(ShardPlan.Stage stage, StepBatch batch);
+
+    /**
+     * Runs a batch through consecutive stages of one plan and returns the last stage's result; each stage's
+     * output is the next one's hidden states. The default relays through the caller, one {@link #forward}
+     * per stage. A transport that can hand hidden states from stage to stage directly overrides it: one
+     * traversal per hop instead of a round trip per stage.
+     */
+    default CompletableFuture<StepResult> forwardThrough(List<ShardPlan.Stage> stages, StepBatch batch) {
+        if (stages.isEmpty()) {
+            throw new IllegalArgumentException("forwardThrough needs at least one stage");
+        }
+        CompletableFuture<StepResult> result = forward(stages.getFirst(), batch);
+        for (ShardPlan.Stage next : stages.subList(1, stages.size())) {
+            result = result.thenCompose(previous -> forward(next, batch.withHidden(previous)));
+        }
+        return result;
+    }
 
     /** Opens a session's KV cache on a stage. */
     CompletableFuture<Void> openSession(ShardPlan.Stage stage, String sessionId);

@@ -10,7 +10,8 @@
  *   <li>{@link dev.baremetalrt.spi.ShardPlan} / {@link dev.baremetalrt.spi.ShardPlanner}: an immutable,
  *       validated assignment of layers {@code [0, L)} to stages.</li>
  *   <li>{@link dev.baremetalrt.spi.Transport}: carries step batches to the stage that owns a layer
- *       range and session control messages (open, truncate, release).</li>
+ *       range, or through consecutive stages ({@code forwardThrough}), and session control messages
+ *       (open, truncate, release).</li>
  * </ul>
  *
  * <p>Values are immutable; every public constructor checks its arguments and names the bad one.

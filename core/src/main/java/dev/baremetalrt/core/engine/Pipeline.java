@@ -10,8 +10,6 @@ import dev.baremetalrt.spi.StepResult;
 import dev.baremetalrt.spi.Transport;
 import dev.baremetalrt.spi.TransportException;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -115,20 +113,9 @@ public final class Pipeline {
                 (System.nanoTime() - start) / 1_000_000, histories.size()));
     }
 
+    /** One pass through every stage of {@code plan}; the transport decides whether hidden states come back between stages. */
     private StepResult forwardOnce(ShardPlan plan, StepBatch tokens) {
-        StepBatch batch = tokens;
-        StepResult result = null;
-        for (ShardPlan.Stage stage : plan.stages()) {
-            result = await(stage, "forward", transport.forward(stage, batch));
-            if (!stage.head()) {
-                List<SessionStep> next = new ArrayList<>(batch.steps().size());
-                for (SessionStep step : batch.steps()) {
-                    next.add(step.withHidden(result.output(step.sessionId())));
-                }
-                batch = new StepBatch(next);
-            }
-        }
-        return result;
+        return await(plan.stages().getFirst(), "forward", transport.forwardThrough(plan.stages(), tokens), plan.stages().size());
     }
 
     /** Opens a session on every stage. */
@@ -197,11 +184,18 @@ public final class Pipeline {
     }
 
     private <T> T await(ShardPlan.Stage stage, String what, CompletableFuture<T> future) {
+        return await(stage, what, future, 1);
+    }
+
+    /** Waits for {@code future}, which spans {@code stages} stages from {@code stage} on: the step timeout applies to each. */
+    private <T> T await(ShardPlan.Stage stage, String what, CompletableFuture<T> future, int stages) {
+        long millis = timeout.toMillis() * stages;
         try {
-            return future.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            return future.get(millis, TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
             future.cancel(true);
-            throw new TransportException("%s of model %s did not answer '%s' within %d ms".formatted(stage.describe(), stage.modelId(), what, timeout.toMillis()));
+            throw new TransportException("%s of model %s did not answer '%s' within %d ms".formatted(stages == 1 ? stage.describe() : "the " + stages + " stages from " + stage.describe(),
+                    stage.modelId(), what, millis));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new TransportException("interrupted while waiting for " + stage.describe());
