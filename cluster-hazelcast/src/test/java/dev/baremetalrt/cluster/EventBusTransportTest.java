@@ -54,14 +54,17 @@ class EventBusTransportTest {
     private Backend backend;
     private ShardPlan plan;
     private final List<StageService> services = new ArrayList<>();
+    private String clusterName;
+    private List<String> members;
 
     @BeforeAll
     void startTwoNodesServingStories() throws IOException {
         int[] ports = LoopbackPorts.free(2);
         int portA = ports[0];
         int portB = ports[1];
-        List<String> members = List.of("127.0.0.1:" + portA, "127.0.0.1:" + portB);
+        members = List.of("127.0.0.1:" + portA, "127.0.0.1:" + portB);
         String name = "brt-test-" + ProcessHandle.current().pid();
+        clusterName = name;
         a = ClusterNode.join(new ClusterOptions(name, "127.0.0.1", portA, members, false, Duration.ofSeconds(1), Duration.ofSeconds(5)));
         b = ClusterNode.join(new ClusterOptions(name, "127.0.0.1", portB, members, false, Duration.ofSeconds(1), Duration.ofSeconds(5)));
         assertEquals(2, a.members().size(), "both nodes see each other");
@@ -253,6 +256,49 @@ class EventBusTransportTest {
             }
             assertTrue(second.counters().refusedBusy() > 0, "the second stage told the first to wait");
             assertEquals(12, second.counters().forwards());
+        }
+    }
+
+    /**
+     * A node on a chain's route leaves while the chain waits on it: the caller's chain fails at once with a
+     * transport error (so the pipeline re-plans), not at the chain's timeout.
+     */
+    @Test
+    void aChainFailsAtOnceWhenANodeOnItsRouteLeaves() throws Exception {
+        int portC = LoopbackPorts.free(1)[0];
+        List<String> withC = new ArrayList<>(members);
+        withC.add("127.0.0.1:" + portC);
+        ClusterNode c = ClusterNode.join(new ClusterOptions(clusterName, "127.0.0.1", portC, withC, false, Duration.ofSeconds(1), Duration.ofSeconds(5)));
+        java.util.concurrent.CountDownLatch entered = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        Shard stuck = new TransportBenchmark.EchoShard(null) {
+            @Override
+            public StepResult forward(StepBatch batch) {
+                entered.countDown();
+                try {
+                    release.await(30, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                return super.forward(batch);
+            }
+        };
+        ShardPlan.Stage echo = new ShardPlan.Stage("leaving", 0, a.nodeId(), "echo", new LayerRange(0, 1), false, false);
+        ShardPlan.Stage onC = new ShardPlan.Stage("leaving", 1, c.nodeId(), "echo", new LayerRange(1, 2), false, false);
+        EventBusTransport transport = new EventBusTransport(a, TIMEOUT, WireFormat.F32);
+        try (StageService first = StageService.start(a.vertx(), echo, new TransportBenchmark.EchoShard(null))) {
+            StageService.start(c.vertx(), onC, stuck);
+            var chain = transport.forwardThrough(List.of(echo, onC),
+                    StepBatch.of(SessionStep.ofHidden("leaving", 0, TensorPayload.ofFloats(new float[] {1, 2}, 1, 2), SessionStep.Logits.LAST)));
+            assertTrue(entered.await(10, java.util.concurrent.TimeUnit.SECONDS), "the chain reached the stage on the leaving node");
+            long start = System.nanoTime();
+            Thread.ofPlatform().start(c::close); // a clean leave, while the stage is still working
+            CompletionException e = assertThrows(CompletionException.class, chain::join);
+            TransportException t = assertInstanceOf(TransportException.class, e.getCause());
+            assertTrue(t.getMessage().contains("left the cluster"), t.getMessage());
+            assertTrue(System.nanoTime() - start < TIMEOUT.toNanos() / 2, "failed when the node left, not at the timeout");
+        } finally {
+            release.countDown();
         }
     }
 
