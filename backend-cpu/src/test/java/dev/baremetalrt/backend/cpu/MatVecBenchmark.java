@@ -21,9 +21,12 @@ import java.util.concurrent.Future;
  * minute to minute; separate runs cannot tell 10% apart). Each round multiplies every matrix of a type
  * with one x, rows split evenly over the threads, as a decode step does. Reports per type the median ns
  * per weight over the second half of the rounds (the first half warms up the JIT) and the median of the
- * per-round speed relative to the first type.
+ * per-round speed relative to the first type. {@code --positions 1,8} also multiplies 8 positions per pass
+ * (a decode batch of 8 streams, four positions per read of a row as the cpu backend does), reported as
+ * positions per second relative to the first case.
  *
- * <pre>bash backend-cpu/bench/matvec.sh --types Q4_0,Q4_K --threads 2 --rounds 40</pre>
+ * <pre>bash backend-cpu/bench/matvec.sh --types Q4_0,Q4_K --threads 2 --rounds 40
+ * bash backend-cpu/bench/matvec.sh --types Q8_0 --positions 1,8 --rows 1408 --cols 512 --matrices 16</pre>
  *
  * Weights are random bytes with every block's scale set to 1/128 (no NaN or subnormal scales); the speed
  * of these kernels does not depend on the values.
@@ -31,8 +34,15 @@ import java.util.concurrent.Future;
 public final class MatVecBenchmark {
     private MatVecBenchmark() {}
 
+    /** One measured configuration: a weight type and how many positions each pass over a matrix serves. */
+    private record Case(WeightType type, int positions, List<WeightMatrix> matrices) {
+        String label() {
+            return positions == 1 ? type.name() : type.name() + " x" + positions;
+        }
+    }
+
     public static void main(String[] args) throws Exception {
-        Map<String, String> options = new LinkedHashMap<>(Map.of("types", "Q4_0,Q4_K", "threads", "2", "rounds", "40",
+        Map<String, String> options = new LinkedHashMap<>(Map.of("types", "Q4_0,Q4_K", "positions", "1", "threads", "2", "rounds", "40",
                 "matrices", "8", "rows", "5632", "cols", "2048"));
         for (int i = 0; i + 1 < args.length; i += 2) {
             if (!args[i].startsWith("--") || !options.containsKey(args[i].substring(2))) {
@@ -46,57 +56,80 @@ public final class MatVecBenchmark {
         int rows = Integer.parseInt(options.get("rows"));
         int cols = Integer.parseInt(options.get("cols"));
         SplittableRandom random = new SplittableRandom(1);
-        Map<WeightType, List<WeightMatrix>> byType = new LinkedHashMap<>();
+        List<Case> cases = new ArrayList<>();
+        int mostPositions = 1;
         for (String name : options.get("types").split(",")) {
             WeightType type = WeightType.valueOf(name.trim());
             List<WeightMatrix> list = new ArrayList<>();
             for (int m = 0; m < matrices; m++) {
                 list.add(WeightMatrix.of(new WeightTensor("bench." + m, type, new long[] {cols, rows}, randomWeights(type, (long) rows * cols, random))));
             }
-            byType.put(type, list);
+            for (String p : options.get("positions").split(",")) {
+                int positions = Integer.parseInt(p.trim());
+                cases.add(new Case(type, positions, list));
+                mostPositions = Math.max(mostPositions, positions);
+            }
         }
-        float[] x = new float[cols];
-        for (int i = 0; i < cols; i++) {
+        float[] x = new float[mostPositions * cols];
+        for (int i = 0; i < x.length; i++) {
             x[i] = (float) random.nextDouble(-1, 1);
         }
-        float[] out = new float[rows];
-        Map<WeightType, List<Double>> nsPerWeight = new LinkedHashMap<>();
+        float[] out = new float[mostPositions * rows];
+        Map<Case, List<Double>> nsPerWeight = new LinkedHashMap<>();
         try (ExecutorService pool = Executors.newFixedThreadPool(threads)) {
             for (int round = 0; round < rounds; round++) {
-                for (Map.Entry<WeightType, List<WeightMatrix>> e : byType.entrySet()) {
+                for (Case c : cases) {
                     long start = System.nanoTime();
-                    for (WeightMatrix m : e.getValue()) {
-                        float[] prepared = m.prepareInput(x, 0);
+                    for (WeightMatrix m : c.matrices()) {
+                        float[][] prepared = new float[c.positions()][];
+                        for (int p = 0; p < c.positions(); p++) {
+                            prepared[p] = m.prepareInput(x, p * cols);
+                        }
                         List<Future<?>> parts = new ArrayList<>();
                         for (int t = 0; t < threads; t++) {
                             int from = (int) ((long) rows * t / threads);
                             int to = (int) ((long) rows * (t + 1) / threads);
-                            parts.add(pool.submit(() -> {
-                                for (int r = from; r < to; r++) {
-                                    out[r] = m.dot(r, x, 0, prepared);
-                                }
-                            }));
+                            parts.add(pool.submit(() -> rowRange(m, x, c.positions(), prepared, out, from, to)));
                         }
                         for (Future<?> part : parts) {
                             part.get();
                         }
                     }
-                    nsPerWeight.computeIfAbsent(e.getKey(), k -> new ArrayList<>())
-                            .add((System.nanoTime() - start) / ((double) rows * cols * e.getValue().size()));
+                    nsPerWeight.computeIfAbsent(c, k -> new ArrayList<>()).add((System.nanoTime() - start) / ((double) rows * cols * c.matrices().size()));
                 }
             }
         }
-        WeightType base = byType.keySet().iterator().next();
+        Case base = cases.getFirst();
         System.out.printf("%d x %d matrices, %d per type, %d thread(s), %d rounds (the first %d warm up)%n", rows, cols, matrices, threads, rounds, rounds / 2);
-        for (Map.Entry<WeightType, List<Double>> e : nsPerWeight.entrySet()) {
-            List<Double> measured = e.getValue().subList(rounds / 2, rounds);
+        for (Case c : cases) {
+            List<Double> times = nsPerWeight.get(c);
             List<Double> relative = new ArrayList<>();
             for (int r = rounds / 2; r < rounds; r++) {
-                relative.add(nsPerWeight.get(base).get(r) / e.getValue().get(r));
+                relative.add(nsPerWeight.get(base).get(r) / times.get(r) * c.positions() / base.positions());
             }
-            System.out.printf("%-5s %.4f ns per weight (median), %.3f GB/s of weights; speed relative to %s per round: median %.3f, range %.3f-%.3f%n",
-                    e.getKey(), median(measured), e.getKey().byteSize(1L << 20) / (double) (1L << 20) / median(measured), base,
+            double median = median(times.subList(rounds / 2, rounds));
+            System.out.printf("%-9s %.4f ns per weight per pass (median), %.3f GB/s of weights; positions per second relative to %s, per round: median %.3f, range %.3f-%.3f%n",
+                    c.label(), median, c.type().byteSize(1L << 20) / (double) (1L << 20) / median, base.label(),
                     median(relative), Collections.min(relative), Collections.max(relative));
+        }
+    }
+
+    /** Rows [from, to) for every position, as the cpu backend's decode batches do: four positions per read of a row where the type has a kernel for it. */
+    private static void rowRange(WeightMatrix m, float[] x, int positions, float[][] prepared, float[] out, int from, int to) {
+        int cols = m.cols;
+        int rows = m.rows;
+        float[] four = new float[4];
+        for (int r = from; r < to; r++) {
+            int p = 0;
+            for (; prepared[0] == null && p + 4 <= positions; p += 4) {
+                m.dot4(r, x, p * cols, cols, four);
+                for (int k = 0; k < 4; k++) {
+                    out[(p + k) * rows + r] = four[k];
+                }
+            }
+            for (; p < positions; p++) {
+                out[p * rows + r] = m.dot(r, x, p * cols, prepared[p]);
+            }
         }
     }
 
