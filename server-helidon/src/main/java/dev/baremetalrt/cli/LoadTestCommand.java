@@ -64,10 +64,29 @@ final class LoadTestCommand implements Callable<Integer> {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
-    /** One phase's outcome. */
-    private record Phase(int streams, double seconds, int requests, long tokens, List<String> failures, long[] ttftNanos) {
+    /**
+     * One phase's outcome.
+     *
+     * @param decodeRates each request's decode rate: tokens after its first over the time after its first
+     */
+    private record Phase(int streams, double seconds, int requests, long tokens, List<String> failures, long[] ttftNanos, double[] decodeRates) {
         double tokensPerSecond() {
             return tokens / seconds;
+        }
+
+        /**
+         * Decode throughput across the streams: the median request's decode rate times the number of streams.
+         * Unlike {@link #tokensPerSecond} it leaves out each request's wait for its first token (its own prompt's
+         * prefill), which grows with the streams that queue prompts at once; other streams' prefill steps that
+         * slow a request's decoding stay in.
+         */
+        double decodeTokensPerSecond() {
+            if (decodeRates.length == 0) {
+                return Double.NaN;
+            }
+            double[] sorted = decodeRates.clone();
+            Arrays.sort(sorted);
+            return sorted[sorted.length / 2] * streams;
         }
 
         double ttftMillis(double quantile) {
@@ -109,7 +128,8 @@ final class LoadTestCommand implements Callable<Integer> {
                 report(out, one);
                 report(out, eight);
                 double ratio = eight.tokensPerSecond() / one.tokensPerSecond();
-                out.printf("batching: 8 streams give %.2fx the tokens/s of 1 stream (target >= 3)%n", ratio);
+                out.printf("batching: 8 streams give %.2fx the tokens/s of 1 stream (target >= 3); decode alone %.2fx (%.1f against %.1f tokens/s)%n", ratio,
+                        eight.decodeTokensPerSecond() / one.decodeTokensPerSecond(), eight.decodeTokensPerSecond(), one.decodeTokensPerSecond());
                 failed.addAll(one.failures());
                 failed.addAll(eight.failures());
                 if (ratio < 3) {
@@ -149,6 +169,7 @@ final class LoadTestCommand implements Callable<Integer> {
         long end = System.nanoTime() + seconds * 1_000_000_000L;
         ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
         ConcurrentLinkedQueue<Long> ttft = new ConcurrentLinkedQueue<>();
+        ConcurrentLinkedQueue<Double> decodeRates = new ConcurrentLinkedQueue<>();
         AtomicInteger requests = new AtomicInteger();
         AtomicLong tokens = new AtomicLong();
         long start = System.nanoTime();
@@ -163,6 +184,9 @@ final class LoadTestCommand implements Callable<Integer> {
                         requests.incrementAndGet();
                         tokens.addAndGet(r.completionTokens());
                         ttft.add(r.timeToFirstTokenNanos());
+                        if (!Double.isNaN(r.decodeTokensPerSecond())) {
+                            decodeRates.add(r.decodeTokensPerSecond());
+                        }
                         if (!r.text().equals(references.get(p))) {
                             failures.add("client %d request %d: the streamed text differs from the reference for '%s'".formatted(clientIndex, i, PROMPTS.get(p)));
                         }
@@ -177,12 +201,13 @@ final class LoadTestCommand implements Callable<Integer> {
             t.join();
         }
         double elapsed = (System.nanoTime() - start) / 1e9;
-        return new Phase(streams, elapsed, requests.get(), tokens.get(), List.copyOf(failures), ttft.stream().mapToLong(Long::longValue).toArray());
+        return new Phase(streams, elapsed, requests.get(), tokens.get(), List.copyOf(failures), ttft.stream().mapToLong(Long::longValue).toArray(),
+                decodeRates.stream().mapToDouble(Double::doubleValue).toArray());
     }
 
     private static void report(PrintWriter out, Phase p) {
-        out.printf(Locale.ROOT, "%2d streams: %4d requests in %5.1f s, %7.1f tokens/s aggregate, time to first token p50 %.0f ms p99 %.0f ms, %d failure(s)%n",
-                p.streams(), p.requests(), p.seconds(), p.tokensPerSecond(), p.ttftMillis(0.5), p.ttftMillis(0.99), p.failures().size());
+        out.printf(Locale.ROOT, "%2d streams: %4d requests in %5.1f s, %7.1f tokens/s aggregate (decode %.1f), time to first token p50 %.0f ms p99 %.0f ms, %d failure(s)%n",
+                p.streams(), p.requests(), p.seconds(), p.tokensPerSecond(), p.decodeTokensPerSecond(), p.ttftMillis(0.5), p.ttftMillis(0.99), p.failures().size());
         out.flush();
     }
 
