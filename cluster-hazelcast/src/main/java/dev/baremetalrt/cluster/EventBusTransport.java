@@ -141,7 +141,7 @@ public final class EventBusTransport implements Transport {
                 .addHeader(StageAddress.REPLY_TO, replyAddress).addHeader(StageAddress.CHAIN, chainId).addHeader(StageAddress.WIRE, hiddenType.name())
                 .addHeader(StageAddress.TIMEOUT_MS, Long.toString(timeout.toMillis()));
         stages.subList(1, stages.size()).forEach(stage -> options.addHeader(StageAddress.ROUTE, StageAddress.of(stage)));
-        StageRequests.request(vertx, StageAddress.of(first), Buffer.buffer(body), options, System.nanoTime() + timeout.toNanos(), busyRetries, result::isDone, accepted -> {
+        StageRequests.request(vertx, StageAddress.of(first), Buffer.buffer(body), options, System.nanoTime() + timeout.toNanos(), busyRetries::increment, result::isDone, accepted -> {
             if (accepted.failed()) {
                 result.completeExceptionally(translate(first, StageAddress.FORWARD_CHAIN, accepted.cause()));
             }
@@ -223,7 +223,7 @@ public final class EventBusTransport implements Transport {
         pending.put(result, List.of(stage.node()));
         result.whenComplete((r, e) -> pending.remove(result));
         // a request abandoned because the node left is not sent again
-        StageRequests.request(vertx, StageAddress.of(stage), body, options, System.nanoTime() + timeout.toNanos(), busyRetries, result::isDone, reply -> {
+        StageRequests.request(vertx, StageAddress.of(stage), body, options, System.nanoTime() + timeout.toNanos(), busyRetries::increment, result::isDone, reply -> {
             if (reply.succeeded()) {
                 try {
                     result.complete(decode.apply(reply.result().body()));

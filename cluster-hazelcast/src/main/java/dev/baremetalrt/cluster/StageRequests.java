@@ -9,7 +9,6 @@ import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
-import java.util.concurrent.atomic.LongAdder;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -27,22 +26,22 @@ final class StageRequests {
      * Sends {@code body} to {@code address} and calls {@code done} with the reply or the last failure.
      *
      * @param abandoned checked before each attempt: true when the caller no longer wants the answer
-     * @param retries   counts the pauses a busy stage caused
+     * @param onRetry   called for each pause a busy stage causes
      */
-    static void request(Vertx vertx, String address, Buffer body, DeliveryOptions options, long deadlineNanos, LongAdder retries,
+    static void request(Vertx vertx, String address, Buffer body, DeliveryOptions options, long deadlineNanos, Runnable onRetry,
                         BooleanSupplier abandoned, Handler<AsyncResult<Message<Buffer>>> done) {
-        attempt(vertx, address, body, options, deadlineNanos, retries, abandoned, done, FIRST_BUSY_PAUSE_MS);
+        attempt(vertx, address, body, options, deadlineNanos, onRetry, abandoned, done, FIRST_BUSY_PAUSE_MS);
     }
 
-    private static void attempt(Vertx vertx, String address, Buffer body, DeliveryOptions options, long deadlineNanos, LongAdder retries,
+    private static void attempt(Vertx vertx, String address, Buffer body, DeliveryOptions options, long deadlineNanos, Runnable onRetry,
                                 BooleanSupplier abandoned, Handler<AsyncResult<Message<Buffer>>> done, long pauseMs) {
         if (abandoned.getAsBoolean()) {
             return;
         }
         vertx.eventBus().<Buffer>request(address, body, options).onComplete(reply -> {
             if (reply.failed() && busy(reply.cause()) && System.nanoTime() + pauseMs * 1_000_000 < deadlineNanos) {
-                retries.increment();
-                vertx.setTimer(pauseMs, t -> attempt(vertx, address, body, options, deadlineNanos, retries, abandoned, done,
+                onRetry.run();
+                vertx.setTimer(pauseMs, t -> attempt(vertx, address, body, options, deadlineNanos, onRetry, abandoned, done,
                         Math.min(MAX_BUSY_PAUSE_MS, pauseMs * 2)));
             } else {
                 done.handle(reply.succeeded() ? Future.succeededFuture(reply.result()) : Future.failedFuture(reply.cause()));

@@ -34,6 +34,8 @@ import java.util.logging.Logger;
 public final class StageService implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(StageService.class.getName());
     static final int DEFAULT_MAX_QUEUED = 32;
+    /** How long a hand-off to the next stage of a chain may wait to be accepted when the caller did not say. */
+    private static final long DEFAULT_HAND_OFF_TIMEOUT_MS = 60_000;
 
     private final Vertx vertx;
     private final ShardPlan.Stage stage;
@@ -46,8 +48,6 @@ public final class StageService implements AutoCloseable {
     private final LongAdder forwards = new LongAdder();
     private final LongAdder busyNanos = new LongAdder();
     private final LongAdder refusedBusy = new LongAdder();
-    /** Pauses a busy next stage of a chain caused this one (back-pressure between stages). */
-    private final LongAdder handOffRetries = new LongAdder();
     /** Whole-model generations running here, by their event address. */
     private final java.util.Map<String, dev.baremetalrt.spi.TokenGenerator.Generation> generations = new java.util.concurrent.ConcurrentHashMap<>();
 
@@ -157,13 +157,14 @@ public final class StageService implements AutoCloseable {
             return;
         }
         java.util.List<String> route = message.headers().getAll(StageAddress.ROUTE);
-        long timeoutMs = Long.parseLong(message.headers().get(StageAddress.TIMEOUT_MS));
+        String timeoutHeader = message.headers().get(StageAddress.TIMEOUT_MS);
+        long timeoutMs = timeoutHeader == null ? DEFAULT_HAND_OFF_TIMEOUT_MS : Long.parseLong(timeoutHeader);
         io.vertx.core.eventbus.DeliveryOptions options = new io.vertx.core.eventbus.DeliveryOptions().setSendTimeout(timeoutMs);
         options.addHeader(StageAddress.OP, StageAddress.FORWARD_CHAIN).addHeader(StageAddress.REPLY_TO, replyTo).addHeader(StageAddress.CHAIN, chainId)
                 .addHeader(StageAddress.WIRE, message.headers().get(StageAddress.WIRE)).addHeader(StageAddress.TIMEOUT_MS, Long.toString(timeoutMs));
         route.subList(1, route.size()).forEach(address -> options.addHeader(StageAddress.ROUTE, address));
         String next = route.getFirst();
-        StageRequests.request(vertx, next, Buffer.buffer(done.result().bytes()), options, System.nanoTime() + timeoutMs * 1_000_000, handOffRetries,
+        StageRequests.request(vertx, next, Buffer.buffer(done.result().bytes()), options, System.nanoTime() + timeoutMs * 1_000_000, () -> {},
                 () -> false, reply -> {
                     if (reply.failed()) {
                         answerChain(replyTo, chainId, StageAddress.UNREACHABLE, Buffer.buffer("%s of model %s could not hand its output to %s: %s"
