@@ -223,33 +223,40 @@ final class CpuShard implements Shard {
             return out;
         }
         float[][] prepared = new float[n][];
-        boolean anyPrepared = false;
         for (int p = 0; p < n; p++) {
             prepared[p] = w.prepareInput(x, p * cols);
-            anyPrepared |= prepared[p] != null;
         }
+        parallel.forRange(rows, 16, (r0, r1) -> rowRange(w, x, n, prepared, out, r0, r1));
+        return out;
+    }
+
+    /**
+     * out[p, r] = dot(w row r, x[p, :]) for rows [r0, r1) and positions [0, n), given each position's
+     * {@link WeightMatrix#prepareInput}: four positions per read of a row where the type has a kernel for it,
+     * in blocks of {@link #POSITION_BLOCK} positions. The decode path's work per thread (MatVecBenchmark times it).
+     */
+    static void rowRange(WeightMatrix w, float[] x, int n, float[][] prepared, float[] out, int r0, int r1) {
+        int rows = w.rows;
+        int cols = w.cols;
         // Types that prepare their input have no four-position kernel; they take one position at a time.
-        int fourAtATime = anyPrepared ? 0 : 4;
-        parallel.forRange(rows, 16, (r0, r1) -> {
-            float[] four = new float[4];
-            for (int pb = 0; pb < n; pb += POSITION_BLOCK) {
-                int pe = Math.min(n, pb + POSITION_BLOCK);
-                for (int r = r0; r < r1; r++) {
-                    int p = pb;
-                    for (; fourAtATime > 0 && p + 4 <= pe; p += 4) {
-                        w.dot4(r, x, p * cols, cols, four);
-                        out[p * rows + r] = four[0];
-                        out[(p + 1) * rows + r] = four[1];
-                        out[(p + 2) * rows + r] = four[2];
-                        out[(p + 3) * rows + r] = four[3];
-                    }
-                    for (; p < pe; p++) {
-                        out[p * rows + r] = w.dot(r, x, p * cols, prepared[p]);
-                    }
+        boolean fourAtATime = n >= 4 && prepared[0] == null;
+        float[] four = new float[4];
+        for (int pb = 0; pb < n; pb += POSITION_BLOCK) {
+            int pe = Math.min(n, pb + POSITION_BLOCK);
+            for (int r = r0; r < r1; r++) {
+                int p = pb;
+                for (; fourAtATime && p + 4 <= pe; p += 4) {
+                    w.dot4(r, x, p * cols, cols, four);
+                    out[p * rows + r] = four[0];
+                    out[(p + 1) * rows + r] = four[1];
+                    out[(p + 2) * rows + r] = four[2];
+                    out[(p + 3) * rows + r] = four[3];
+                }
+                for (; p < pe; p++) {
+                    out[p * rows + r] = w.dot(r, x, p * cols, prepared[p]);
                 }
             }
-        });
-        return out;
+        }
     }
 
     /**

@@ -89,7 +89,7 @@ public final class MatVecBenchmark {
                         for (int t = 0; t < threads; t++) {
                             int from = (int) ((long) rows * t / threads);
                             int to = (int) ((long) rows * (t + 1) / threads);
-                            parts.add(pool.submit(() -> rowRange(m, x, c.positions(), prepared, out, from, to)));
+                            parts.add(pool.submit(() -> CpuShard.rowRange(m, x, c.positions(), prepared, out, from, to)));
                         }
                         for (Future<?> part : parts) {
                             part.get();
@@ -111,25 +111,6 @@ public final class MatVecBenchmark {
             System.out.printf("%-9s %.4f ns per weight per pass (median), %.3f GB/s of weights; positions per second relative to %s, per round: median %.3f, range %.3f-%.3f%n",
                     c.label(), median, c.type().byteSize(1L << 20) / (double) (1L << 20) / median, base.label(),
                     median(relative), Collections.min(relative), Collections.max(relative));
-        }
-    }
-
-    /** Rows [from, to) for every position, as the cpu backend's decode batches do: four positions per read of a row where the type has a kernel for it. */
-    private static void rowRange(WeightMatrix m, float[] x, int positions, float[][] prepared, float[] out, int from, int to) {
-        int cols = m.cols;
-        int rows = m.rows;
-        float[] four = new float[4];
-        for (int r = from; r < to; r++) {
-            int p = 0;
-            for (; prepared[0] == null && p + 4 <= positions; p += 4) {
-                m.dot4(r, x, p * cols, cols, four);
-                for (int k = 0; k < 4; k++) {
-                    out[(p + k) * rows + r] = four[k];
-                }
-            }
-            for (; p < positions; p++) {
-                out[p * rows + r] = m.dot(r, x, p * cols, prepared[p]);
-            }
         }
     }
 
