@@ -24,67 +24,147 @@ final class KQuantKernels {
     private static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(64, L * 8)));
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     private static final byte NIBBLE = 0x0F;
+    private static final byte FIFTH_BIT = 0x10;
+    private static final byte TOP_TWO_BITS = 0x30;
 
     private KQuantKernels() {}
-
-    private static FloatVector toFloats(ByteVector v) {
-        return (FloatVector) v.convertShape(VectorOperators.B2F, F, 0);
-    }
 
     /**
      * Q4_K row times x. The mins' share, {@code dmin*min_j * sum(x over sub-block j)}, comes from
      * {@code sums} (see {@link #subBlockSums}), computed once per matrix-vector product instead of per row.
+     * The row's scales are unpacked first ({@link #unpackRowScales}); the products' loop then reads them at
+     * linear indexes and has the four 64-value groups of a super-block written out, no inner loop to set up
+     * per super-block, and no helper methods: C2 stops inlining small methods past its node budget
+     * ({@code NodeCountInliningCutoff} in {@code -XX:+PrintInlining}) and every vector crossing such a call
+     * is boxed, ten times slower. The Vector API's own methods are force-inlined and not subject to it.
+     * Both changes together: 0.82 to about 1.0 of Q4_0's decode speed (docs/benchmarks.md).
      */
     static float dotQ4K(KQuantMatrix m, long off, float[] x, int xOff, int n, float[] sums) {
         MemorySegment w = m.data;
-        float[] scales = new float[16];
-        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0, mins = acc0;
-        for (int b = 0; b < n; b += 256, off += 144) {
-            unpackScalesAndMins(w, off, scales);
-            for (int i = 0; i < 16; i += L) {
-                mins = FloatVector.fromArray(F, scales, i).fma(FloatVector.fromArray(F, sums, (b >> 4) + i), mins);
+        float[] scales = new float[(n >> 5) + 16];
+        float mins = unpackRowScales(w, off, 144, n, sums, scales);
+        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
+        long o = off;
+        for (int b = 0; b < n; b += 256, o += 144) {
+            int at = xOff + b;
+            int sc = b >> 5;
+            FloatVector s0 = FloatVector.zero(F), s1 = s0;
+            for (int j = 0; j < 32; j += L) {
+                ByteVector q = ByteVector.fromMemorySegment(B, w, o + 16 + j, LE);
+                ByteVector high = q.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and(NIBBLE);
+                s0 = ((FloatVector) q.and(NIBBLE).convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, at + j), s0);
+                s1 = ((FloatVector) high.convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, at + 32 + j), s1);
             }
-            for (int c = 0; c < 4; c++) {
-                FloatVector s1 = FloatVector.zero(F), s2 = s1;
-                for (int j = 0; j < 32; j += L) {
-                    ByteVector q = ByteVector.fromMemorySegment(B, w, off + 16 + 32 * c + j, LE);
-                    int at = xOff + b + 64 * c + j;
-                    s1 = toFloats(q.and(NIBBLE)).fma(FloatVector.fromArray(F, x, at), s1);
-                    s2 = toFloats(VectorKernels.highNibbles(q)).fma(FloatVector.fromArray(F, x, at + 32), s2);
-                }
-                acc0 = s1.fma(FloatVector.broadcast(F, scales[2 * c]), acc0);
-                acc1 = s2.fma(FloatVector.broadcast(F, scales[2 * c + 1]), acc1);
+            acc0 = s0.fma(FloatVector.broadcast(F, scales[sc]), acc0);
+            acc1 = s1.fma(FloatVector.broadcast(F, scales[sc + 1]), acc1);
+            FloatVector s2 = FloatVector.zero(F), s3 = s2;
+            for (int j = 0; j < 32; j += L) {
+                ByteVector q = ByteVector.fromMemorySegment(B, w, o + 48 + j, LE);
+                ByteVector high = q.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and(NIBBLE);
+                s2 = ((FloatVector) q.and(NIBBLE).convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, at + 64 + j), s2);
+                s3 = ((FloatVector) high.convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, at + 96 + j), s3);
             }
+            acc0 = s2.fma(FloatVector.broadcast(F, scales[sc + 2]), acc0);
+            acc1 = s3.fma(FloatVector.broadcast(F, scales[sc + 3]), acc1);
+            FloatVector s4 = FloatVector.zero(F), s5 = s4;
+            for (int j = 0; j < 32; j += L) {
+                ByteVector q = ByteVector.fromMemorySegment(B, w, o + 80 + j, LE);
+                ByteVector high = q.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and(NIBBLE);
+                s4 = ((FloatVector) q.and(NIBBLE).convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, at + 128 + j), s4);
+                s5 = ((FloatVector) high.convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, at + 160 + j), s5);
+            }
+            acc0 = s4.fma(FloatVector.broadcast(F, scales[sc + 4]), acc0);
+            acc1 = s5.fma(FloatVector.broadcast(F, scales[sc + 5]), acc1);
+            FloatVector s6 = FloatVector.zero(F), s7 = s6;
+            for (int j = 0; j < 32; j += L) {
+                ByteVector q = ByteVector.fromMemorySegment(B, w, o + 112 + j, LE);
+                ByteVector high = q.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and(NIBBLE);
+                s6 = ((FloatVector) q.and(NIBBLE).convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, at + 192 + j), s6);
+                s7 = ((FloatVector) high.convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, at + 224 + j), s7);
+            }
+            acc0 = s6.fma(FloatVector.broadcast(F, scales[sc + 6]), acc0);
+            acc1 = s7.fma(FloatVector.broadcast(F, scales[sc + 7]), acc1);
         }
-        return acc0.add(acc1).sub(mins).reduceLanes(VectorOperators.ADD);
+        return acc0.add(acc1).reduceLanes(VectorOperators.ADD) - mins;
     }
 
-    /** Q5_K row times x: {@link #dotQ4K} with each value's fifth bit from {@code qh}. */
+    /**
+     * Writes the row's sub-block scales {@code d*scale_j} to {@code scales[8*superBlock + j]} and returns
+     * {@code sum_j dmin*min_j * sum(x over sub-block j)}. A pass of its own, so that the products' loop indexes
+     * scales linearly and C2 hoists its bounds checks out of the loop.
+     */
+    private static float unpackRowScales(MemorySegment w, long off, int blockBytes, int n, float[] sums, float[] scales) {
+        float[] block = new float[16];
+        FloatVector mins = FloatVector.zero(F);
+        for (int b = 0; b < n; b += 256, off += blockBytes) {
+            unpackScalesAndMins(w, off, block);
+            for (int i = 0; i < 16; i += L) {
+                mins = FloatVector.fromArray(F, block, i).fma(FloatVector.fromArray(F, sums, (b >> 4) + i), mins);
+            }
+            FloatVector.fromArray(F, block, 0).intoArray(scales, b >> 5); // with L = 16 also 8 mins, overwritten next
+        }
+        return mins.reduceLanes(VectorOperators.ADD);
+    }
+
+    /**
+     * Q5_K row times x: {@link #dotQ4K} with each value's fifth bit from {@code qh} (bit 2c of {@code qh[l]} for
+     * value l of sub-block 2c, bit 2c+1 for sub-block 2c+1), moved to bit 4 with a 16-bit shift and a mask.
+     */
     static float dotQ5K(KQuantMatrix m, long off, float[] x, int xOff, int n, float[] sums) {
         MemorySegment w = m.data;
-        float[] scales = new float[16];
-        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0, mins = acc0;
-        for (int b = 0; b < n; b += 256, off += 176) {
-            unpackScalesAndMins(w, off, scales);
-            for (int i = 0; i < 16; i += L) {
-                mins = FloatVector.fromArray(F, scales, i).fma(FloatVector.fromArray(F, sums, (b >> 4) + i), mins);
+        float[] scales = new float[(n >> 5) + 16];
+        float mins = unpackRowScales(w, off, 176, n, sums, scales);
+        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
+        long o = off;
+        for (int b = 0; b < n; b += 256, o += 176) {
+            int at = xOff + b;
+            int sc = b >> 5;
+            FloatVector s0 = FloatVector.zero(F), s1 = s0;
+            for (int j = 0; j < 32; j += L) {
+                ByteVector q = ByteVector.fromMemorySegment(B, w, o + 48 + j, LE);
+                ByteVector h = ByteVector.fromMemorySegment(B, w, o + 16 + j, LE);
+                ByteVector low = q.and(NIBBLE).or(h.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes().and(FIFTH_BIT));
+                ByteVector high = q.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and(NIBBLE).or(h.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 3).reinterpretAsBytes().and(FIFTH_BIT));
+                s0 = ((FloatVector) low.convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, at + j), s0);
+                s1 = ((FloatVector) high.convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, at + 32 + j), s1);
             }
-            for (int c = 0; c < 4; c++) {
-                FloatVector s1 = FloatVector.zero(F), s2 = s1;
-                for (int j = 0; j < 32; j += L) {
-                    ByteVector q = ByteVector.fromMemorySegment(B, w, off + 48 + 32 * c + j, LE);
-                    ByteVector h = ByteVector.fromMemorySegment(B, w, off + 16 + j, LE);
-                    ByteVector lo = q.and(NIBBLE).or(h.lanewise(VectorOperators.LSHR, 2 * c).and((byte) 1).lanewise(VectorOperators.LSHL, 4));
-                    ByteVector hi = VectorKernels.highNibbles(q).or(h.lanewise(VectorOperators.LSHR, 2 * c + 1).and((byte) 1).lanewise(VectorOperators.LSHL, 4));
-                    int at = xOff + b + 64 * c + j;
-                    s1 = toFloats(lo).fma(FloatVector.fromArray(F, x, at), s1);
-                    s2 = toFloats(hi).fma(FloatVector.fromArray(F, x, at + 32), s2);
-                }
-                acc0 = s1.fma(FloatVector.broadcast(F, scales[2 * c]), acc0);
-                acc1 = s2.fma(FloatVector.broadcast(F, scales[2 * c + 1]), acc1);
+            acc0 = s0.fma(FloatVector.broadcast(F, scales[sc]), acc0);
+            acc1 = s1.fma(FloatVector.broadcast(F, scales[sc + 1]), acc1);
+            FloatVector s2 = FloatVector.zero(F), s3 = s2;
+            for (int j = 0; j < 32; j += L) {
+                ByteVector q = ByteVector.fromMemorySegment(B, w, o + 80 + j, LE);
+                ByteVector h = ByteVector.fromMemorySegment(B, w, o + 16 + j, LE);
+                ByteVector low = q.and(NIBBLE).or(h.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 2).reinterpretAsBytes().and(FIFTH_BIT));
+                ByteVector high = q.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and(NIBBLE).or(h.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 1).reinterpretAsBytes().and(FIFTH_BIT));
+                s2 = ((FloatVector) low.convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, at + 64 + j), s2);
+                s3 = ((FloatVector) high.convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, at + 96 + j), s3);
             }
+            acc0 = s2.fma(FloatVector.broadcast(F, scales[sc + 2]), acc0);
+            acc1 = s3.fma(FloatVector.broadcast(F, scales[sc + 3]), acc1);
+            FloatVector s4 = FloatVector.zero(F), s5 = s4;
+            for (int j = 0; j < 32; j += L) {
+                ByteVector q = ByteVector.fromMemorySegment(B, w, o + 112 + j, LE);
+                ByteVector h = ByteVector.fromMemorySegment(B, w, o + 16 + j, LE);
+                ByteVector low = q.and(NIBBLE).or(h.and(FIFTH_BIT));
+                ByteVector high = q.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and(NIBBLE).or(h.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 1).reinterpretAsBytes().and(FIFTH_BIT));
+                s4 = ((FloatVector) low.convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, at + 128 + j), s4);
+                s5 = ((FloatVector) high.convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, at + 160 + j), s5);
+            }
+            acc0 = s4.fma(FloatVector.broadcast(F, scales[sc + 4]), acc0);
+            acc1 = s5.fma(FloatVector.broadcast(F, scales[sc + 5]), acc1);
+            FloatVector s6 = FloatVector.zero(F), s7 = s6;
+            for (int j = 0; j < 32; j += L) {
+                ByteVector q = ByteVector.fromMemorySegment(B, w, o + 144 + j, LE);
+                ByteVector h = ByteVector.fromMemorySegment(B, w, o + 16 + j, LE);
+                ByteVector low = q.and(NIBBLE).or(h.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 2).reinterpretAsBytes().and(FIFTH_BIT));
+                ByteVector high = q.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and(NIBBLE).or(h.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 3).reinterpretAsBytes().and(FIFTH_BIT));
+                s6 = ((FloatVector) low.convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, at + 192 + j), s6);
+                s7 = ((FloatVector) high.convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, at + 224 + j), s7);
+            }
+            acc0 = s6.fma(FloatVector.broadcast(F, scales[sc + 6]), acc0);
+            acc1 = s7.fma(FloatVector.broadcast(F, scales[sc + 7]), acc1);
         }
-        return acc0.add(acc1).sub(mins).reduceLanes(VectorOperators.ADD);
+        return acc0.add(acc1).reduceLanes(VectorOperators.ADD) - mins;
     }
 
     /**
@@ -154,41 +234,49 @@ final class KQuantKernels {
     }
 
     /**
-     * Q6_K row times x. The four quarters of each half go through one loop body rather than four written-out
-     * copies: written out, the method grew past C2's inlining node budget, the vector calls stayed calls and
-     * every vector was boxed (1.3 ns per weight instead of 0.2).
+     * Q6_K row times x. The row's scales times d come first, as floats (one pass, so that the products' loop
+     * indexes them linearly); the four quarters of each half are written out with one accumulator each. No
+     * helper methods in the loop: C2 stops inlining small methods past its node budget
+     * ({@code NodeCountInliningCutoff}), and every vector crossing such a call is boxed (ten times slower);
+     * the Vector API's own methods are force-inlined.
      */
     static float dotQ6K(KQuantMatrix m, long off, float[] x, int xOff, int n) {
         MemorySegment w = m.data;
-        FloatVector acc = FloatVector.zero(F);
-        for (int b = 0; b < n; b += 256, off += 210) {
-            float d = WeightMatrix.f16(w, off + 208);
+        float[] scales = new float[n >> 4];
+        for (int b = 0; b < n; b += 256) {
+            long o = off + (long) (b >> 8) * 210;
+            FloatVector d = FloatVector.broadcast(F, WeightMatrix.f16(w, o + 208));
+            ByteVector sc = ByteVector.fromMemorySegment(B128, w, o + 192, LE);
+            for (int part = 0; part < 16 / L; part++) {
+                ((FloatVector) sc.convertShape(VectorOperators.B2F, F, part)).mul(d).intoArray(scales, (b >> 4) + part * L);
+            }
+        }
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        long o = off;
+        for (int b = 0; b < n; b += 256, o += 210) {
             for (int h = 0; h < 2; h++) {
-                long ql = off + 64L * h;
-                long qh = off + 128 + 32L * h;
-                long scales = w.get(KQuantMatrix.I64_LE, off + 192 + 8L * h);
                 for (int j = 0; j < 32; j += L) {
-                    ByteVector hb = ByteVector.fromMemorySegment(B, w, qh + j, LE);
-                    int first = 8 * (j / 16);
+                    ByteVector ql0 = ByteVector.fromMemorySegment(B, w, o + 64 * h + j, LE);
+                    ByteVector ql1 = ByteVector.fromMemorySegment(B, w, o + 64 * h + 32 + j, LE);
+                    ByteVector qh = ByteVector.fromMemorySegment(B, w, o + 128 + 32 * h + j, LE);
                     int at = xOff + b + 128 * h + j;
-                    for (int t = 0; t < 4; t++) {
-                        // Only and/or/add and right shifts on bytes: x86 has no byte left shift.
-                        ByteVector low = ByteVector.fromMemorySegment(B, w, ql + 32 * (t & 1) + j, LE).lanewise(VectorOperators.LSHR, 4 * (t >> 1)).and(NIBBLE);
-                        ByteVector high = times16(hb.lanewise(VectorOperators.LSHR, 2 * t).and((byte) 3));
-                        FloatVector q = toFloats(low.or(high).sub((byte) 32));
-                        acc = q.mul(FloatVector.fromArray(F, x, at + 32 * t)).fma(FloatVector.broadcast(F, d * (byte) (scales >>> (first + 16 * t))), acc);
-                    }
+                    int s = (b >> 4) + 8 * h + (j >> 4);
+                    ByteVector q0 = ql0.and(NIBBLE).or(qh.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes().and(TOP_TWO_BITS)).sub((byte) 32);
+                    a0 = ((FloatVector) q0.convertShape(VectorOperators.B2F, F, 0)).mul(FloatVector.fromArray(F, x, at + 0))
+                            .fma(FloatVector.broadcast(F, scales[s + 0]), a0);
+                    ByteVector q1 = ql1.and(NIBBLE).or(qh.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 2).reinterpretAsBytes().and(TOP_TWO_BITS)).sub((byte) 32);
+                    a1 = ((FloatVector) q1.convertShape(VectorOperators.B2F, F, 0)).mul(FloatVector.fromArray(F, x, at + 32))
+                            .fma(FloatVector.broadcast(F, scales[s + 2]), a1);
+                    ByteVector q2 = ql0.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and(NIBBLE).or(qh.and(TOP_TWO_BITS)).sub((byte) 32);
+                    a2 = ((FloatVector) q2.convertShape(VectorOperators.B2F, F, 0)).mul(FloatVector.fromArray(F, x, at + 64))
+                            .fma(FloatVector.broadcast(F, scales[s + 4]), a2);
+                    ByteVector q3 = ql1.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and(NIBBLE).or(qh.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 2).reinterpretAsBytes().and(TOP_TWO_BITS)).sub((byte) 32);
+                    a3 = ((FloatVector) q3.convertShape(VectorOperators.B2F, F, 0)).mul(FloatVector.fromArray(F, x, at + 96))
+                            .fma(FloatVector.broadcast(F, scales[s + 6]), a3);
                 }
             }
         }
-        return acc.reduceLanes(VectorOperators.ADD);
-    }
-
-    private static ByteVector times16(ByteVector v) {
-        ByteVector x2 = v.add(v);
-        ByteVector x4 = x2.add(x2);
-        ByteVector x8 = x4.add(x4);
-        return x8.add(x8);
+        return a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
     }
 
     static float dotQ8K(KQuantMatrix m, long off, float[] x, int xOff, int n) {
@@ -198,8 +286,8 @@ final class KQuantKernels {
             FloatVector s0 = FloatVector.zero(F);
             FloatVector s1 = FloatVector.zero(F);
             for (int j = 0; j < 256; j += 2 * L) {
-                s0 = toFloats(ByteVector.fromMemorySegment(B, w, off + 4 + j, LE)).fma(FloatVector.fromArray(F, x, xOff + b + j), s0);
-                s1 = toFloats(ByteVector.fromMemorySegment(B, w, off + 4 + j + L, LE)).fma(FloatVector.fromArray(F, x, xOff + b + j + L), s1);
+                s0 = ((FloatVector) ByteVector.fromMemorySegment(B, w, off + 4 + j, LE).convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, xOff + b + j), s0);
+                s1 = ((FloatVector) ByteVector.fromMemorySegment(B, w, off + 4 + j + L, LE).convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, xOff + b + j + L), s1);
             }
             acc = s0.add(s1).fma(FloatVector.broadcast(F, w.get(WeightMatrix.F32_LE, off)), acc);
         }
