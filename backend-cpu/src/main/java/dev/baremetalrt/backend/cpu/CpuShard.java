@@ -27,9 +27,9 @@ import java.util.function.Consumer;
 final class CpuShard implements Shard {
     /** Positions multiplied per pass over a weight row block (activations of one block stay in L2). */
     private static final int POSITION_BLOCK = 32;
-    /** From this many positions per call on, matrices go through {@link #gemm}. */
-    static final int GEMM_MIN_POSITIONS = 16;
-    private static final int GEMM_TILE_ROWS = 16;
+    static final int GEMM_TILE_ROWS = 16;
+    /** Each worker's widened rows, kept between calls: a decode step would otherwise allocate ~60 MB. */
+    private static final ThreadLocal<float[]> GEMM_TILE = ThreadLocal.withInitial(() -> new float[0]);
 
     private final ShardSpec spec;
     private final ModelConfig config;
@@ -218,7 +218,7 @@ final class CpuShard implements Shard {
         int rows = w.rows;
         int cols = w.cols;
         float[] out = new float[n * rows];
-        if (n >= GEMM_MIN_POSITIONS && Simd.ENABLED) {
+        if (n >= w.gemmFromPositions() && Simd.ENABLED) {
             gemm(w, x, n, out);
             return out;
         }
@@ -265,44 +265,51 @@ final class CpuShard implements Shard {
      * loop is bound by FMAs instead of by dequantization.
      */
     private void gemm(WeightMatrix w, float[] x, int n, float[] out) {
+        int tiles = (w.rows + GEMM_TILE_ROWS - 1) / GEMM_TILE_ROWS;
+        parallel.forRange(tiles, 1, (t0, t1) -> gemmTiles(w, x, n, out, t0, t1));
+    }
+
+    /** {@link #gemm}'s work per thread: tiles [t0, t1) of {@link #GEMM_TILE_ROWS} rows (MatVecBenchmark times it). */
+    static void gemmTiles(WeightMatrix w, float[] x, int n, float[] out, int t0, int t1) {
         int rows = w.rows;
         int cols = w.cols;
-        int tiles = (rows + GEMM_TILE_ROWS - 1) / GEMM_TILE_ROWS;
-        parallel.forRange(tiles, 1, (t0, t1) -> {
-            float[] tile = new float[GEMM_TILE_ROWS * cols];
-            float[] four = new float[4];
-            for (int t = t0; t < t1; t++) {
-                int r0 = t * GEMM_TILE_ROWS;
-                int count = Math.min(GEMM_TILE_ROWS, rows - r0);
-                for (int i = 0; i < count; i++) {
-                    w.dequantizeRow(r0 + i, tile, i * cols);
+        float[] tile = GEMM_TILE.get();
+        if (tile.length < GEMM_TILE_ROWS * cols) {
+            tile = new float[GEMM_TILE_ROWS * cols];
+            GEMM_TILE.set(tile);
+        }
+        float[] four = new float[4];
+        for (int t = t0; t < t1; t++) {
+            int r0 = t * GEMM_TILE_ROWS;
+            int count = Math.min(GEMM_TILE_ROWS, rows - r0);
+            for (int i = 0; i < count; i++) {
+                w.dequantizeRow(r0 + i, tile, i * cols);
+            }
+            int i = 0;
+            for (; i + 4 <= count; i += 4) {
+                int p = 0;
+                for (; p + 4 <= n; p += 4) {
+                    VectorKernels.gemm4x4(tile, i * cols, x, p * cols, cols, out, p * rows + r0 + i, rows);
                 }
-                int i = 0;
-                for (; i + 4 <= count; i += 4) {
-                    int p = 0;
-                    for (; p + 4 <= n; p += 4) {
-                        VectorKernels.gemm4x4(tile, i * cols, x, p * cols, cols, out, p * rows + r0 + i, rows);
-                    }
-                    for (; p < n; p++) {
-                        for (int r = i; r < i + 4; r++) {
-                            out[p * rows + r0 + r] = Ops.dot(tile, r * cols, x, p * cols, cols);
-                        }
-                    }
-                }
-                for (; i < count; i++) { // rows left over when the tile is not a multiple of 4
-                    int p = 0;
-                    for (; p + 4 <= n; p += 4) {
-                        w.dot4(r0 + i, x, p * cols, cols, four);
-                        for (int k = 0; k < 4; k++) {
-                            out[(p + k) * rows + r0 + i] = four[k];
-                        }
-                    }
-                    for (; p < n; p++) {
-                        out[p * rows + r0 + i] = w.dot(r0 + i, x, p * cols);
+                for (; p < n; p++) {
+                    for (int r = i; r < i + 4; r++) {
+                        out[p * rows + r0 + r] = Ops.dot(tile, r * cols, x, p * cols, cols);
                     }
                 }
             }
-        });
+            for (; i < count; i++) { // rows left over when the tile is not a multiple of 4
+                int p = 0;
+                for (; p + 4 <= n; p += 4) {
+                    w.dot4(r0 + i, x, p * cols, cols, four);
+                    for (int k = 0; k < 4; k++) {
+                        out[(p + k) * rows + r0 + i] = four[k];
+                    }
+                }
+                for (; p < n; p++) {
+                    out[p * rows + r0 + i] = w.dot(r0 + i, x, p * cols);
+                }
+            }
+        }
     }
 
     private StepResult hidden(List<SessionStep> steps, float[] x) {

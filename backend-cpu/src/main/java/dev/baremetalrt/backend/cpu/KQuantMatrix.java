@@ -21,6 +21,12 @@ abstract class KQuantMatrix extends WeightMatrix {
     }
 
     /** Writes the 256 values of the super-block at byte offset {@code off} into {@code out[outOff..]}. */
+    /** K-quant rows widen with scalar code, which costs more than it saves below 16 positions. */
+    @Override
+    int gemmFromPositions() {
+        return 16;
+    }
+
     abstract void dequantizeBlock(long off, float[] out, int outOff);
 
     @Override

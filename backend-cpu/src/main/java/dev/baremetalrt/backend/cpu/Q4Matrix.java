@@ -45,6 +45,10 @@ final class Q4Matrix extends WeightMatrix {
     @Override
     void dequantizeRow(int row, float[] out, int outOff) {
         long off = row * rowBytes;
+        if (Simd.ENABLED) {
+            VectorKernels.widenQ4(data, off, out, outOff, cols);
+            return;
+        }
         for (int b = 0; b < cols; b += BLOCK, off += BLOCK_BYTES) {
             float d = f16(data, off);
             for (int j = 0; j < 16; j++) {

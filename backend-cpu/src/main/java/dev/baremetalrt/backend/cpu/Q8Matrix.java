@@ -40,6 +40,10 @@ final class Q8Matrix extends WeightMatrix {
     @Override
     void dequantizeRow(int row, float[] out, int outOff) {
         long off = row * rowBytes;
+        if (Simd.ENABLED) {
+            VectorKernels.widenQ8(data, off, out, outOff, cols);
+            return;
+        }
         for (int b = 0; b < cols; b += BLOCK, off += BLOCK_BYTES) {
             float d = f16(data, off);
             for (int j = 0; j < BLOCK; j++) {

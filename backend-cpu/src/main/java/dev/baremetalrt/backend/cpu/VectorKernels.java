@@ -130,6 +130,29 @@ final class VectorKernels {
         return a0.add(a1).reduceLanes(VectorOperators.ADD);
     }
 
+    /** Q8_0 blocks as floats: {@code out[outOff + i] = scale * byte}, n values (a multiple of 32). */
+    static void widenQ8(MemorySegment w, long off, float[] out, int outOff, int n) {
+        for (int b = 0; b < n; b += 32, off += 34) {
+            FloatVector d = FloatVector.broadcast(F, WeightMatrix.f16(w, off));
+            for (int j = 0; j < 32; j += L) {
+                ((FloatVector) ByteVector.fromMemorySegment(B, w, off + 2 + j, LE).convertShape(VectorOperators.B2F, F, 0)).mul(d).intoArray(out, outOff + b + j);
+            }
+        }
+    }
+
+    /** Q4_0 blocks as floats: {@code scale * (nibble - 8)}, n values (a multiple of 32). */
+    static void widenQ4(MemorySegment w, long off, float[] out, int outOff, int n) {
+        for (int b = 0; b < n; b += 32, off += 18) {
+            FloatVector d = FloatVector.broadcast(F, WeightMatrix.f16(w, off));
+            for (int j = 0; j < 16; j += L) {
+                ByteVector q = ByteVector.fromMemorySegment(B, w, off + 2 + j, LE);
+                ByteVector high = q.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and(LOW);
+                ((FloatVector) q.and(LOW).sub(OFFSET).convertShape(VectorOperators.B2F, F, 0)).mul(d).intoArray(out, outOff + b + j);
+                ((FloatVector) high.sub(OFFSET).convertShape(VectorOperators.B2F, F, 0)).mul(d).intoArray(out, outOff + b + 16 + j);
+            }
+        }
+    }
+
     static void dot4Q8(MemorySegment w, long off, float[] x, int xOff, int stride, int n, float[] out) {
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
         for (int b = 0; b < n; b += 32, off += 34) {

@@ -35,9 +35,9 @@ public final class MatVecBenchmark {
     private MatVecBenchmark() {}
 
     /** One measured configuration: a weight type and how many positions each pass over a matrix serves. */
-    private record Case(WeightType type, int positions, List<WeightMatrix> matrices) {
+    private record Case(WeightType type, int positions, boolean gemm, List<WeightMatrix> matrices) {
         String label() {
-            return positions == 1 ? type.name() : type.name() + " x" + positions;
+            return (positions == 1 ? type.name() : type.name() + " x" + positions) + (gemm ? " gemm" : "");
         }
     }
 
@@ -65,8 +65,9 @@ public final class MatVecBenchmark {
                 list.add(WeightMatrix.of(new WeightTensor("bench." + m, type, new long[] {cols, rows}, randomWeights(type, (long) rows * cols, random))));
             }
             for (String p : options.get("positions").split(",")) {
-                int positions = Integer.parseInt(p.trim());
-                cases.add(new Case(type, positions, list));
+                boolean gemm = p.trim().endsWith("g");
+                int positions = Integer.parseInt(p.trim().replace("g", ""));
+                cases.add(new Case(type, positions, gemm, list));
                 mostPositions = Math.max(mostPositions, positions);
             }
         }
@@ -86,10 +87,17 @@ public final class MatVecBenchmark {
                             prepared[p] = m.prepareInput(x, p * cols);
                         }
                         List<Future<?>> parts = new ArrayList<>();
+                        int units = c.gemm() ? (rows + CpuShard.GEMM_TILE_ROWS - 1) / CpuShard.GEMM_TILE_ROWS : rows;
                         for (int t = 0; t < threads; t++) {
-                            int from = (int) ((long) rows * t / threads);
-                            int to = (int) ((long) rows * (t + 1) / threads);
-                            parts.add(pool.submit(() -> CpuShard.rowRange(m, x, c.positions(), prepared, out, from, to)));
+                            int from = (int) ((long) units * t / threads);
+                            int to = (int) ((long) units * (t + 1) / threads);
+                            parts.add(pool.submit(() -> {
+                                if (c.gemm()) {
+                                    CpuShard.gemmTiles(m, x, c.positions(), out, from, to);
+                                } else {
+                                    CpuShard.rowRange(m, x, c.positions(), prepared, out, from, to);
+                                }
+                            }));
                         }
                         for (Future<?> part : parts) {
                             part.get();
