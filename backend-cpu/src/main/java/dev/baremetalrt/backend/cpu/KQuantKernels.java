@@ -167,6 +167,97 @@ final class KQuantKernels {
         return acc0.add(acc1).reduceLanes(VectorOperators.ADD) - mins;
     }
 
+    /** Q4_K values of a row as floats, {@code d*scale*q - dmin*min} rounded as the scalar decoder does. */
+    static void widenQ4K(MemorySegment w, long off, float[] out, int outOff, int n) {
+        float[] block = new float[16];
+        for (int b = 0; b < n; b += 256, off += 144) {
+            unpackScalesAndMins(w, off, block);
+            int at = outOff + b;
+            for (int j = 0; j < 32; j += L) {
+                ByteVector q = ByteVector.fromMemorySegment(B, w, off + 16 + j, LE);
+                ((FloatVector) q.and(NIBBLE).convertShape(VectorOperators.B2F, F, 0)).mul(block[0]).sub(block[8]).intoArray(out, at + j);
+                ((FloatVector) q.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and(NIBBLE).convertShape(VectorOperators.B2F, F, 0)).mul(block[1]).sub(block[9]).intoArray(out, at + 32 + j);
+            }
+            for (int j = 0; j < 32; j += L) {
+                ByteVector q = ByteVector.fromMemorySegment(B, w, off + 48 + j, LE);
+                ((FloatVector) q.and(NIBBLE).convertShape(VectorOperators.B2F, F, 0)).mul(block[2]).sub(block[10]).intoArray(out, at + 64 + j);
+                ((FloatVector) q.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and(NIBBLE).convertShape(VectorOperators.B2F, F, 0)).mul(block[3]).sub(block[11]).intoArray(out, at + 96 + j);
+            }
+            for (int j = 0; j < 32; j += L) {
+                ByteVector q = ByteVector.fromMemorySegment(B, w, off + 80 + j, LE);
+                ((FloatVector) q.and(NIBBLE).convertShape(VectorOperators.B2F, F, 0)).mul(block[4]).sub(block[12]).intoArray(out, at + 128 + j);
+                ((FloatVector) q.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and(NIBBLE).convertShape(VectorOperators.B2F, F, 0)).mul(block[5]).sub(block[13]).intoArray(out, at + 160 + j);
+            }
+            for (int j = 0; j < 32; j += L) {
+                ByteVector q = ByteVector.fromMemorySegment(B, w, off + 112 + j, LE);
+                ((FloatVector) q.and(NIBBLE).convertShape(VectorOperators.B2F, F, 0)).mul(block[6]).sub(block[14]).intoArray(out, at + 192 + j);
+                ((FloatVector) q.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and(NIBBLE).convertShape(VectorOperators.B2F, F, 0)).mul(block[7]).sub(block[15]).intoArray(out, at + 224 + j);
+            }
+        }
+    }
+
+    /** Q5_K values of a row as floats, {@code d*scale*q - dmin*min} rounded as the scalar decoder does. */
+    static void widenQ5K(MemorySegment w, long off, float[] out, int outOff, int n) {
+        float[] block = new float[16];
+        for (int b = 0; b < n; b += 256, off += 176) {
+            unpackScalesAndMins(w, off, block);
+            int at = outOff + b;
+            for (int j = 0; j < 32; j += L) {
+                ByteVector q = ByteVector.fromMemorySegment(B, w, off + 48 + j, LE);
+                ByteVector h = ByteVector.fromMemorySegment(B, w, off + 16 + j, LE);
+                ((FloatVector) q.and(NIBBLE).or(h.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes().and(FIFTH_BIT)).convertShape(VectorOperators.B2F, F, 0)).mul(block[0]).sub(block[8]).intoArray(out, at + j);
+                ((FloatVector) q.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and(NIBBLE).or(h.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 3).reinterpretAsBytes().and(FIFTH_BIT)).convertShape(VectorOperators.B2F, F, 0)).mul(block[1]).sub(block[9]).intoArray(out, at + 32 + j);
+            }
+            for (int j = 0; j < 32; j += L) {
+                ByteVector q = ByteVector.fromMemorySegment(B, w, off + 80 + j, LE);
+                ByteVector h = ByteVector.fromMemorySegment(B, w, off + 16 + j, LE);
+                ((FloatVector) q.and(NIBBLE).or(h.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 2).reinterpretAsBytes().and(FIFTH_BIT)).convertShape(VectorOperators.B2F, F, 0)).mul(block[2]).sub(block[10]).intoArray(out, at + 64 + j);
+                ((FloatVector) q.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and(NIBBLE).or(h.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 1).reinterpretAsBytes().and(FIFTH_BIT)).convertShape(VectorOperators.B2F, F, 0)).mul(block[3]).sub(block[11]).intoArray(out, at + 96 + j);
+            }
+            for (int j = 0; j < 32; j += L) {
+                ByteVector q = ByteVector.fromMemorySegment(B, w, off + 112 + j, LE);
+                ByteVector h = ByteVector.fromMemorySegment(B, w, off + 16 + j, LE);
+                ((FloatVector) q.and(NIBBLE).or(h.and(FIFTH_BIT)).convertShape(VectorOperators.B2F, F, 0)).mul(block[4]).sub(block[12]).intoArray(out, at + 128 + j);
+                ((FloatVector) q.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and(NIBBLE).or(h.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 1).reinterpretAsBytes().and(FIFTH_BIT)).convertShape(VectorOperators.B2F, F, 0)).mul(block[5]).sub(block[13]).intoArray(out, at + 160 + j);
+            }
+            for (int j = 0; j < 32; j += L) {
+                ByteVector q = ByteVector.fromMemorySegment(B, w, off + 144 + j, LE);
+                ByteVector h = ByteVector.fromMemorySegment(B, w, off + 16 + j, LE);
+                ((FloatVector) q.and(NIBBLE).or(h.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 2).reinterpretAsBytes().and(FIFTH_BIT)).convertShape(VectorOperators.B2F, F, 0)).mul(block[6]).sub(block[14]).intoArray(out, at + 192 + j);
+                ((FloatVector) q.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and(NIBBLE).or(h.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 3).reinterpretAsBytes().and(FIFTH_BIT)).convertShape(VectorOperators.B2F, F, 0)).mul(block[7]).sub(block[15]).intoArray(out, at + 224 + j);
+            }
+        }
+    }
+
+    /** Q6_K values of a row as floats, {@code (d*scale) * (q - 32)} rounded as the scalar decoder does. */
+    static void widenQ6K(MemorySegment w, long off, float[] out, int outOff, int n) {
+        for (int b = 0; b < n; b += 256, off += 210) {
+            FloatVector d = FloatVector.broadcast(F, WeightMatrix.f16(w, off + 208));
+            ByteVector sc = ByteVector.fromMemorySegment(B128, w, off + 192, LE);
+            float[] scales = new float[16];
+            for (int part = 0; part < 16 / L; part++) {
+                ((FloatVector) sc.convertShape(VectorOperators.B2F, F, part)).mul(d).intoArray(scales, part * L);
+            }
+            for (int h = 0; h < 2; h++) {
+                for (int j = 0; j < 32; j += L) {
+                    ByteVector ql0 = ByteVector.fromMemorySegment(B, w, off + 64 * h + j, LE);
+                    ByteVector ql1 = ByteVector.fromMemorySegment(B, w, off + 64 * h + 32 + j, LE);
+                    ByteVector qh = ByteVector.fromMemorySegment(B, w, off + 128 + 32 * h + j, LE);
+                    int at = outOff + b + 128 * h + j;
+                    int s = 8 * h + (j >> 4);
+                    ((FloatVector) ql0.and(NIBBLE).or(qh.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes().and(TOP_TWO_BITS)).sub((byte) 32).convertShape(VectorOperators.B2F, F, 0))
+                            .mul(scales[s + 0]).intoArray(out, at + 0);
+                    ((FloatVector) ql1.and(NIBBLE).or(qh.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 2).reinterpretAsBytes().and(TOP_TWO_BITS)).sub((byte) 32).convertShape(VectorOperators.B2F, F, 0))
+                            .mul(scales[s + 2]).intoArray(out, at + 32);
+                    ((FloatVector) ql0.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and(NIBBLE).or(qh.and(TOP_TWO_BITS)).sub((byte) 32).convertShape(VectorOperators.B2F, F, 0))
+                            .mul(scales[s + 4]).intoArray(out, at + 64);
+                    ((FloatVector) ql1.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and(NIBBLE).or(qh.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 2).reinterpretAsBytes().and(TOP_TWO_BITS)).sub((byte) 32).convertShape(VectorOperators.B2F, F, 0))
+                            .mul(scales[s + 6]).intoArray(out, at + 96);
+                }
+            }
+        }
+    }
+
     /**
      * Sums of x over each 32-value sub-block, laid out against {@link #unpackScalesAndMins}'s output: per super-block 16
      * floats, 8 zeros (against the scales) then the 8 sums (against the mins).

@@ -20,13 +20,16 @@ abstract class KQuantMatrix extends WeightMatrix {
         this.blockBytes = t.type().bytesPerBlock();
     }
 
-    /** Writes the 256 values of the super-block at byte offset {@code off} into {@code out[outOff..]}. */
-    /** K-quant rows widen with scalar code, which costs more than it saves below 16 positions. */
+    /**
+     * K-quants have no four-position row kernel, so tiles pay from 4 positions on (Q4_K: 1.9x one position's
+     * rate at 4 against 1.3x by rows; MatVecBenchmark {@code --positions 4,4g}).
+     */
     @Override
     int gemmFromPositions() {
-        return 16;
+        return 4;
     }
 
+    /** Writes the 256 values of the super-block at byte offset {@code off} into {@code out[outOff..]}. */
     abstract void dequantizeBlock(long off, float[] out, int outOff);
 
     @Override

@@ -35,4 +35,13 @@ final class Q4KMatrix extends KQuantWithMinsMatrix {
             }
         }
     }
+
+    @Override
+    void dequantizeRow(int row, float[] out, int outOff) {
+        if (Simd.ENABLED) {
+            KQuantKernels.widenQ4K(data, row * rowBytes, out, outOff, cols);
+        } else {
+            super.dequantizeRow(row, out, outOff);
+        }
+    }
 }

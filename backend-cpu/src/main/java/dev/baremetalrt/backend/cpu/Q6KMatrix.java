@@ -37,4 +37,13 @@ final class Q6KMatrix extends KQuantMatrix {
             }
         }
     }
+
+    @Override
+    void dequantizeRow(int row, float[] out, int outOff) {
+        if (Simd.ENABLED) {
+            KQuantKernels.widenQ6K(data, row * rowBytes, out, outOff, cols);
+        } else {
+            super.dequantizeRow(row, out, outOff);
+        }
+    }
 }

@@ -75,8 +75,8 @@ abstract class WeightMatrix {
     /**
      * From this many positions per matrix product on, widening a tile of rows to floats once and multiplying
      * it with all positions in register tiles ({@code CpuShard.gemm}) beats the fused per-row kernels: 6 for
-     * types whose rows widen with vector code or a plain conversion (8 decode streams of Q8_0: 2.9x the
-     * positions per second of one, against 1.9x with two four-position passes; MatVecBenchmark).
+     * types with a four-position row kernel (8 decode streams of Q8_0: 2.9x the positions per second of one,
+     * against 1.9x with two four-position passes; MatVecBenchmark).
      */
     int gemmFromPositions() {
         return 6;
