@@ -27,7 +27,12 @@ import java.util.function.Consumer;
 final class CpuShard implements Shard {
     /** Positions multiplied per pass over a weight row block (activations of one block stay in L2). */
     private static final int POSITION_BLOCK = 32;
-    static final int GEMM_TILE_ROWS = 16;
+    /**
+     * Rows widened per tile: one register tile's height. With weights out of cache (8 positions, 490 MB of
+     * Q8_0), 4-row tiles gave 2.94-3.21x one position's rate against 2.79-2.85x for 16 rows and 2.61-2.85x
+     * for 8; 32 positions were the same either way (MatVecBenchmark {@code --positions 1,8g --matrices 40}).
+     */
+    static final int GEMM_TILE_ROWS = 4;
     /** Each worker's widened rows, kept between calls: a decode step would otherwise allocate ~60 MB. */
     private static final ThreadLocal<float[]> GEMM_TILE = ThreadLocal.withInitial(() -> new float[0]);
 

@@ -19,7 +19,7 @@ import org.junit.jupiter.params.provider.EnumSource;
  * for every weight type and batch sizes on both sides of the switch and with leftover rows and positions.
  */
 class MatmulPathsTest {
-    private static final int ROWS = 21; // a tile of 16 and 5 left over: 4 in a register tile and 1 alone
+    private static final int ROWS = 21; // not a multiple of the tile rows or of 4: a row is left over
     private static final int COLS = 512;
 
     @ParameterizedTest
