@@ -32,22 +32,23 @@ final class KQuantKernels {
     /**
      * Q4_K row times x. The mins' share, {@code dmin*min_j * sum(x over sub-block j)}, comes from
      * {@code sums} (see {@link #subBlockSums}), computed once per matrix-vector product instead of per row.
-     * The row's scales are unpacked first ({@link #unpackRowScales}); the products' loop then reads them at
-     * linear indexes and has the four 64-value groups of a super-block written out, no inner loop to set up
-     * per super-block, and no helper methods: C2 stops inlining small methods past its node budget
-     * ({@code NodeCountInliningCutoff} in {@code -XX:+PrintInlining}) and every vector crossing such a call
-     * is boxed, ten times slower. The Vector API's own methods are force-inlined and not subject to it.
-     * Both changes together: 0.82 to about 1.0 of Q4_0's decode speed (docs/benchmarks.md).
+     * The four 64-value groups of a super-block are written out, so that C2 does not set up a short inner
+     * loop (and re-check its bounds) per super-block, and the loop calls no helper methods: C2 stops
+     * inlining small methods past its node budget ({@code NodeCountInliningCutoff} in
+     * {@code -XX:+PrintInlining}) and every vector crossing such a call is boxed, ten times slower. The
+     * Vector API's own methods are force-inlined and not subject to it (docs/benchmarks.md, fifth round).
      */
     static float dotQ4K(KQuantMatrix m, long off, float[] x, int xOff, int n, float[] sums) {
         MemorySegment w = m.data;
-        float[] scales = new float[(n >> 5) + 16];
-        float mins = unpackRowScales(w, off, 144, n, sums, scales);
-        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
+        float[] block = new float[16];
+        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0, mins = acc0;
         long o = off;
         for (int b = 0; b < n; b += 256, o += 144) {
             int at = xOff + b;
-            int sc = b >> 5;
+            unpackScalesAndMins(w, o, block);
+            for (int i = 0; i < 16; i += L) {
+                mins = FloatVector.fromArray(F, block, i).fma(FloatVector.fromArray(F, sums, (b >> 4) + i), mins);
+            }
             FloatVector s0 = FloatVector.zero(F), s1 = s0;
             for (int j = 0; j < 32; j += L) {
                 ByteVector q = ByteVector.fromMemorySegment(B, w, o + 16 + j, LE);
@@ -55,8 +56,8 @@ final class KQuantKernels {
                 s0 = ((FloatVector) q.and(NIBBLE).convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, at + j), s0);
                 s1 = ((FloatVector) high.convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, at + 32 + j), s1);
             }
-            acc0 = s0.fma(FloatVector.broadcast(F, scales[sc]), acc0);
-            acc1 = s1.fma(FloatVector.broadcast(F, scales[sc + 1]), acc1);
+            acc0 = s0.fma(FloatVector.broadcast(F, block[0]), acc0);
+            acc1 = s1.fma(FloatVector.broadcast(F, block[1]), acc1);
             FloatVector s2 = FloatVector.zero(F), s3 = s2;
             for (int j = 0; j < 32; j += L) {
                 ByteVector q = ByteVector.fromMemorySegment(B, w, o + 48 + j, LE);
@@ -64,8 +65,8 @@ final class KQuantKernels {
                 s2 = ((FloatVector) q.and(NIBBLE).convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, at + 64 + j), s2);
                 s3 = ((FloatVector) high.convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, at + 96 + j), s3);
             }
-            acc0 = s2.fma(FloatVector.broadcast(F, scales[sc + 2]), acc0);
-            acc1 = s3.fma(FloatVector.broadcast(F, scales[sc + 3]), acc1);
+            acc0 = s2.fma(FloatVector.broadcast(F, block[2]), acc0);
+            acc1 = s3.fma(FloatVector.broadcast(F, block[3]), acc1);
             FloatVector s4 = FloatVector.zero(F), s5 = s4;
             for (int j = 0; j < 32; j += L) {
                 ByteVector q = ByteVector.fromMemorySegment(B, w, o + 80 + j, LE);
@@ -73,8 +74,8 @@ final class KQuantKernels {
                 s4 = ((FloatVector) q.and(NIBBLE).convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, at + 128 + j), s4);
                 s5 = ((FloatVector) high.convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, at + 160 + j), s5);
             }
-            acc0 = s4.fma(FloatVector.broadcast(F, scales[sc + 4]), acc0);
-            acc1 = s5.fma(FloatVector.broadcast(F, scales[sc + 5]), acc1);
+            acc0 = s4.fma(FloatVector.broadcast(F, block[4]), acc0);
+            acc1 = s5.fma(FloatVector.broadcast(F, block[5]), acc1);
             FloatVector s6 = FloatVector.zero(F), s7 = s6;
             for (int j = 0; j < 32; j += L) {
                 ByteVector q = ByteVector.fromMemorySegment(B, w, o + 112 + j, LE);
@@ -82,28 +83,10 @@ final class KQuantKernels {
                 s6 = ((FloatVector) q.and(NIBBLE).convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, at + 192 + j), s6);
                 s7 = ((FloatVector) high.convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, at + 224 + j), s7);
             }
-            acc0 = s6.fma(FloatVector.broadcast(F, scales[sc + 6]), acc0);
-            acc1 = s7.fma(FloatVector.broadcast(F, scales[sc + 7]), acc1);
+            acc0 = s6.fma(FloatVector.broadcast(F, block[6]), acc0);
+            acc1 = s7.fma(FloatVector.broadcast(F, block[7]), acc1);
         }
-        return acc0.add(acc1).reduceLanes(VectorOperators.ADD) - mins;
-    }
-
-    /**
-     * Writes the row's sub-block scales {@code d*scale_j} to {@code scales[8*superBlock + j]} and returns
-     * {@code sum_j dmin*min_j * sum(x over sub-block j)}. A pass of its own, so that the products' loop indexes
-     * scales linearly and C2 hoists its bounds checks out of the loop.
-     */
-    private static float unpackRowScales(MemorySegment w, long off, int blockBytes, int n, float[] sums, float[] scales) {
-        float[] block = new float[16];
-        FloatVector mins = FloatVector.zero(F);
-        for (int b = 0; b < n; b += 256, off += blockBytes) {
-            unpackScalesAndMins(w, off, block);
-            for (int i = 0; i < 16; i += L) {
-                mins = FloatVector.fromArray(F, block, i).fma(FloatVector.fromArray(F, sums, (b >> 4) + i), mins);
-            }
-            FloatVector.fromArray(F, block, 0).intoArray(scales, b >> 5); // with L = 16 also 8 mins, overwritten next
-        }
-        return mins.reduceLanes(VectorOperators.ADD);
+        return acc0.add(acc1).sub(mins).reduceLanes(VectorOperators.ADD);
     }
 
     /**
@@ -112,13 +95,15 @@ final class KQuantKernels {
      */
     static float dotQ5K(KQuantMatrix m, long off, float[] x, int xOff, int n, float[] sums) {
         MemorySegment w = m.data;
-        float[] scales = new float[(n >> 5) + 16];
-        float mins = unpackRowScales(w, off, 176, n, sums, scales);
-        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
+        float[] block = new float[16];
+        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0, mins = acc0;
         long o = off;
         for (int b = 0; b < n; b += 256, o += 176) {
             int at = xOff + b;
-            int sc = b >> 5;
+            unpackScalesAndMins(w, o, block);
+            for (int i = 0; i < 16; i += L) {
+                mins = FloatVector.fromArray(F, block, i).fma(FloatVector.fromArray(F, sums, (b >> 4) + i), mins);
+            }
             FloatVector s0 = FloatVector.zero(F), s1 = s0;
             for (int j = 0; j < 32; j += L) {
                 ByteVector q = ByteVector.fromMemorySegment(B, w, o + 48 + j, LE);
@@ -128,8 +113,8 @@ final class KQuantKernels {
                 s0 = ((FloatVector) low.convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, at + j), s0);
                 s1 = ((FloatVector) high.convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, at + 32 + j), s1);
             }
-            acc0 = s0.fma(FloatVector.broadcast(F, scales[sc]), acc0);
-            acc1 = s1.fma(FloatVector.broadcast(F, scales[sc + 1]), acc1);
+            acc0 = s0.fma(FloatVector.broadcast(F, block[0]), acc0);
+            acc1 = s1.fma(FloatVector.broadcast(F, block[1]), acc1);
             FloatVector s2 = FloatVector.zero(F), s3 = s2;
             for (int j = 0; j < 32; j += L) {
                 ByteVector q = ByteVector.fromMemorySegment(B, w, o + 80 + j, LE);
@@ -139,8 +124,8 @@ final class KQuantKernels {
                 s2 = ((FloatVector) low.convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, at + 64 + j), s2);
                 s3 = ((FloatVector) high.convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, at + 96 + j), s3);
             }
-            acc0 = s2.fma(FloatVector.broadcast(F, scales[sc + 2]), acc0);
-            acc1 = s3.fma(FloatVector.broadcast(F, scales[sc + 3]), acc1);
+            acc0 = s2.fma(FloatVector.broadcast(F, block[2]), acc0);
+            acc1 = s3.fma(FloatVector.broadcast(F, block[3]), acc1);
             FloatVector s4 = FloatVector.zero(F), s5 = s4;
             for (int j = 0; j < 32; j += L) {
                 ByteVector q = ByteVector.fromMemorySegment(B, w, o + 112 + j, LE);
@@ -150,8 +135,8 @@ final class KQuantKernels {
                 s4 = ((FloatVector) low.convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, at + 128 + j), s4);
                 s5 = ((FloatVector) high.convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, at + 160 + j), s5);
             }
-            acc0 = s4.fma(FloatVector.broadcast(F, scales[sc + 4]), acc0);
-            acc1 = s5.fma(FloatVector.broadcast(F, scales[sc + 5]), acc1);
+            acc0 = s4.fma(FloatVector.broadcast(F, block[4]), acc0);
+            acc1 = s5.fma(FloatVector.broadcast(F, block[5]), acc1);
             FloatVector s6 = FloatVector.zero(F), s7 = s6;
             for (int j = 0; j < 32; j += L) {
                 ByteVector q = ByteVector.fromMemorySegment(B, w, o + 144 + j, LE);
@@ -161,10 +146,10 @@ final class KQuantKernels {
                 s6 = ((FloatVector) low.convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, at + 192 + j), s6);
                 s7 = ((FloatVector) high.convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, at + 224 + j), s7);
             }
-            acc0 = s6.fma(FloatVector.broadcast(F, scales[sc + 6]), acc0);
-            acc1 = s7.fma(FloatVector.broadcast(F, scales[sc + 7]), acc1);
+            acc0 = s6.fma(FloatVector.broadcast(F, block[6]), acc0);
+            acc1 = s7.fma(FloatVector.broadcast(F, block[7]), acc1);
         }
-        return acc0.add(acc1).reduceLanes(VectorOperators.ADD) - mins;
+        return acc0.add(acc1).sub(mins).reduceLanes(VectorOperators.ADD);
     }
 
     /** Q4_K values of a row as floats, {@code d*scale*q - dmin*min} rounded as the scalar decoder does. */
@@ -246,7 +231,7 @@ final class KQuantKernels {
                     int at = outOff + b + 128 * h + j;
                     int s = 8 * h + (j >> 4);
                     ((FloatVector) ql0.and(NIBBLE).or(qh.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes().and(TOP_TWO_BITS)).sub((byte) 32).convertShape(VectorOperators.B2F, F, 0))
-                            .mul(scales[s + 0]).intoArray(out, at + 0);
+                            .mul(scales[s]).intoArray(out, at);
                     ((FloatVector) ql1.and(NIBBLE).or(qh.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 2).reinterpretAsBytes().and(TOP_TWO_BITS)).sub((byte) 32).convertShape(VectorOperators.B2F, F, 0))
                             .mul(scales[s + 2]).intoArray(out, at + 32);
                     ((FloatVector) ql0.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and(NIBBLE).or(qh.and(TOP_TWO_BITS)).sub((byte) 32).convertShape(VectorOperators.B2F, F, 0))
@@ -325,36 +310,33 @@ final class KQuantKernels {
     }
 
     /**
-     * Q6_K row times x. The row's scales times d come first, as floats (one pass, so that the products' loop
-     * indexes them linearly); the four quarters of each half are written out with one accumulator each. No
+     * Q6_K row times x. Each super-block's 16 scales times d as floats first; the four quarters of each half
+     * are written out with one accumulator each. No
      * helper methods in the loop: C2 stops inlining small methods past its node budget
      * ({@code NodeCountInliningCutoff}), and every vector crossing such a call is boxed (ten times slower);
      * the Vector API's own methods are force-inlined.
      */
     static float dotQ6K(KQuantMatrix m, long off, float[] x, int xOff, int n) {
         MemorySegment w = m.data;
-        float[] scales = new float[n >> 4];
-        for (int b = 0; b < n; b += 256) {
-            long o = off + (long) (b >> 8) * 210;
-            FloatVector d = FloatVector.broadcast(F, WeightMatrix.f16(w, o + 208));
-            ByteVector sc = ByteVector.fromMemorySegment(B128, w, o + 192, LE);
-            for (int part = 0; part < 16 / L; part++) {
-                ((FloatVector) sc.convertShape(VectorOperators.B2F, F, part)).mul(d).intoArray(scales, (b >> 4) + part * L);
-            }
-        }
+        float[] scales = new float[16];
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
         long o = off;
         for (int b = 0; b < n; b += 256, o += 210) {
+            FloatVector d = FloatVector.broadcast(F, WeightMatrix.f16(w, o + 208));
+            ByteVector sc = ByteVector.fromMemorySegment(B128, w, o + 192, LE);
+            for (int part = 0; part < 16 / L; part++) {
+                ((FloatVector) sc.convertShape(VectorOperators.B2F, F, part)).mul(d).intoArray(scales, part * L);
+            }
             for (int h = 0; h < 2; h++) {
                 for (int j = 0; j < 32; j += L) {
                     ByteVector ql0 = ByteVector.fromMemorySegment(B, w, o + 64 * h + j, LE);
                     ByteVector ql1 = ByteVector.fromMemorySegment(B, w, o + 64 * h + 32 + j, LE);
                     ByteVector qh = ByteVector.fromMemorySegment(B, w, o + 128 + 32 * h + j, LE);
                     int at = xOff + b + 128 * h + j;
-                    int s = (b >> 4) + 8 * h + (j >> 4);
+                    int s = 8 * h + (j >> 4);
                     ByteVector q0 = ql0.and(NIBBLE).or(qh.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes().and(TOP_TWO_BITS)).sub((byte) 32);
-                    a0 = ((FloatVector) q0.convertShape(VectorOperators.B2F, F, 0)).mul(FloatVector.fromArray(F, x, at + 0))
-                            .fma(FloatVector.broadcast(F, scales[s + 0]), a0);
+                    a0 = ((FloatVector) q0.convertShape(VectorOperators.B2F, F, 0)).mul(FloatVector.fromArray(F, x, at))
+                            .fma(FloatVector.broadcast(F, scales[s]), a0);
                     ByteVector q1 = ql1.and(NIBBLE).or(qh.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 2).reinterpretAsBytes().and(TOP_TWO_BITS)).sub((byte) 32);
                     a1 = ((FloatVector) q1.convertShape(VectorOperators.B2F, F, 0)).mul(FloatVector.fromArray(F, x, at + 32))
                             .fma(FloatVector.broadcast(F, scales[s + 2]), a1);
