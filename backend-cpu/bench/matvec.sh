@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Decode-style matrix-vector products of several weight types, interleaved in one JVM (MatVecBenchmark).
-# Usage: bash backend-cpu/bench/matvec.sh [--types Q4_0,Q4_K] [--positions 1,8] [--threads 2] [--rounds 40] [--matrices 8] [--rows 5632] [--cols 2048]
+# Usage: bash backend-cpu/bench/matvec.sh [--types Q4_0,Q4_K] [--positions 1,8,8g]  (g: the register-tile path) [--threads 2] [--rounds 40] [--matrices 8] [--rows 5632] [--cols 2048]
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 jdk=""

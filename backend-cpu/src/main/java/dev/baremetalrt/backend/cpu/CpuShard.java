@@ -33,7 +33,7 @@ final class CpuShard implements Shard {
      * for 8; 32 positions were the same either way (MatVecBenchmark {@code --positions 1,8g --matrices 40}).
      */
     static final int GEMM_TILE_ROWS = 4;
-    /** Each worker's widened rows, kept between calls: a decode step would otherwise allocate ~60 MB. */
+    /** Each worker's widened rows, kept between calls (tinyllama: about 12 MB per decode step otherwise). */
     private static final ThreadLocal<float[]> GEMM_TILE = ThreadLocal.withInitial(() -> new float[0]);
 
     private final ShardSpec spec;
@@ -265,9 +265,10 @@ final class CpuShard implements Shard {
     }
 
     /**
-     * Prefill path: widen a tile of {@link #GEMM_TILE_ROWS} weight rows to floats once, then multiply it
-     * with every position in 4 x 4 register tiles. The widening is shared by all positions, and the inner
-     * loop is bound by FMAs instead of by dequantization.
+     * Prefill and decode batches of {@link WeightMatrix#gemmFromPositions} or more: widen a tile of
+     * {@link #GEMM_TILE_ROWS} weight rows to floats once, then multiply it with every position in 4 x 4 register
+     * tiles. The widening is shared by all positions, and the inner loop is bound by FMAs instead of by
+     * dequantization.
      */
     private void gemm(WeightMatrix w, float[] x, int n, float[] out) {
         int tiles = (w.rows + GEMM_TILE_ROWS - 1) / GEMM_TILE_ROWS;

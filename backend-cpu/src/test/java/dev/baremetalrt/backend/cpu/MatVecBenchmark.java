@@ -22,8 +22,9 @@ import java.util.concurrent.Future;
  * with one x, rows split evenly over the threads, as a decode step does. Reports per type the median ns
  * per weight over the second half of the rounds (the first half warms up the JIT) and the median of the
  * per-round speed relative to the first type. {@code --positions 1,8} also multiplies 8 positions per pass
- * (a decode batch of 8 streams, four positions per read of a row as the cpu backend does), reported as
- * positions per second relative to the first case.
+ * (a decode batch of 8 streams) with the per-row kernels ({@link CpuShard#rowRange}), {@code 8g} through
+ * widened tiles and register tiles ({@link CpuShard#gemmTiles}, what the backend uses from
+ * {@link WeightMatrix#gemmFromPositions} on), reported as positions per second relative to the first case.
  *
  * <pre>bash backend-cpu/bench/matvec.sh --types Q4_0,Q4_K --threads 2 --rounds 40
  * bash backend-cpu/bench/matvec.sh --types Q8_0 --positions 1,8 --rows 1408 --cols 512 --matrices 16</pre>
