@@ -12,7 +12,9 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Fused dot products for K-quant rows: values are widened L at a time (L = 8 or 16 float lanes) straight
- * from the mapped bytes, multiplied with x and scaled per sub-block; a row is never dequantized whole.
+ * from the mapped bytes, multiplied with x and scaled per sub-block; a row is never dequantized whole. The
+ * {@code widen} kernels write rows as floats for batches (register tiles) and embeddings, rounded exactly as
+ * the scalar decoders. All are written without helper methods or short inner loops; see {@link #dotQ4K}.
  * Sub-blocks are 32 (Q4_K, Q5_K) or 16 (Q6_K) values, so every vector of L values shares one scale.
  * Q4_K/Q5_K subtract their mins as {@code dmin*min * sum(x)} over each sub-block, with the sums of x
  * computed once per matrix-vector product ({@link #subBlockSums}).
@@ -216,10 +218,10 @@ final class KQuantKernels {
 
     /** Q6_K values of a row as floats, {@code (d*scale) * (q - 32)} rounded as the scalar decoder does. */
     static void widenQ6K(MemorySegment w, long off, float[] out, int outOff, int n) {
+        float[] scales = new float[16];
         for (int b = 0; b < n; b += 256, off += 210) {
             FloatVector d = FloatVector.broadcast(F, WeightMatrix.f16(w, off + 208));
             ByteVector sc = ByteVector.fromMemorySegment(B128, w, off + 192, LE);
-            float[] scales = new float[16];
             for (int part = 0; part < 16 / L; part++) {
                 ((FloatVector) sc.convertShape(VectorOperators.B2F, F, part)).mul(d).intoArray(scales, part * L);
             }

@@ -5,8 +5,9 @@ import java.lang.foreign.ValueLayout;
 
 /**
  * Weights in one of ggml's K-quant types: super-blocks of 256 values. Subclasses decode one super-block
- * ({@link #dequantizeBlock}) for the scalar path, embeddings and prefill tiles, and override {@link #dot}
- * with a fused Vector API kernel that never widens a whole row.
+ * ({@link #dequantizeBlock}) for the scalar path, override {@link #dot} with a fused Vector API kernel that
+ * never widens a whole row, and (Q4_K, Q5_K, Q6_K) widen rows with vector code for embeddings and the
+ * register-tile path ({@link KQuantKernels}).
  */
 abstract class KQuantMatrix extends WeightMatrix {
     static final int QK = 256;

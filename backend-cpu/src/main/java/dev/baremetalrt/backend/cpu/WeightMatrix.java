@@ -64,7 +64,7 @@ abstract class WeightMatrix {
 
     /**
      * Dot products of row {@code row} with four vectors at {@code xOff + k*stride}, k = 0..3, into
-     * {@code out[0..4)}: one read of the row serves four positions (prefill).
+     * {@code out[0..4)}: one read of the row serves four positions (batches below {@link #gemmFromPositions}).
      */
     void dot4(int row, float[] x, int xOff, int stride, float[] out) {
         for (int k = 0; k < 4; k++) {
