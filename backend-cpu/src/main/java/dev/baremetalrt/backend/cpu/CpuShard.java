@@ -33,7 +33,7 @@ final class CpuShard implements Shard {
      * for 8; 32 positions were the same either way (MatVecBenchmark {@code --positions 1,8g --matrices 40}).
      */
     static final int GEMM_TILE_ROWS = 4;
-    /** Each worker's widened rows, kept between calls (tinyllama: about 12 MB per decode step otherwise). */
+    /** Each worker's widened rows, kept between calls (otherwise one tile per matrix and thread: by arithmetic ~12 MB per tinyllama decode step). */
     private static final ThreadLocal<float[]> GEMM_TILE = ThreadLocal.withInitial(() -> new float[0]);
 
     private final ShardSpec spec;
