@@ -42,6 +42,10 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--backend", description = "Backend id, or a list such as cpu,djl for a mixed plan (default: ${DEFAULT-VALUE}).", defaultValue = "cpu")
     String backend;
 
+    @Option(names = "--batch", description = "Also decode this many sessions in one batch for gen-tokens x repeats steps, alternating in blocks of 16 steps "
+            + "with one session, and report the aggregate tok/s against one session's; 0 = skip (default: ${DEFAULT-VALUE}).", defaultValue = "0")
+    int batch;
+
     @Option(names = "--bandwidth-mib", description = "Buffer for the bandwidth measurement, MiB (default: ${DEFAULT-VALUE}).", defaultValue = "1024")
     int bandwidthMib;
 
@@ -51,15 +55,15 @@ final class BenchCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         java.io.PrintWriter out = spec.commandLine().getOut();
-        if (promptTokens < 1 || genTokens < 3 || repeats < 1) {
-            throw new IllegalArgumentException("--prompt-tokens must be >= 1, --gen-tokens >= 3, --repeats >= 1");
+        if (promptTokens < 1 || genTokens < 3 || repeats < 1 || batch < 0 || batch == 1) {
+            throw new IllegalArgumentException("--prompt-tokens must be >= 1, --gen-tokens >= 3, --repeats >= 1, --batch 0 or >= 2");
         }
         int threadCount = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
         ModelOptions options = new ModelOptions();
         options.stages = stages;
         options.backend = backend;
         options.threads = threadCount;
-        options.context = promptTokens + genTokens + 8;
+        options.context = promptTokens + genTokens * (batch > 0 ? repeats : 1) + 8; // --batch decodes genTokens * repeats steps
         // Measured before any backend starts: a native runtime's idle worker threads (libtorch's OpenMP pool spins
         // after each parallel region) would otherwise compete with the measurement and make it meaningless.
         double bandwidth = MemoryBandwidth.measure((long) bandwidthMib << 20, threadCount, 5);
@@ -108,6 +112,9 @@ final class BenchCommand implements Callable<Integer> {
             out.printf("memory bw  %.2f GB/s (parallel streaming read of %d MiB, %d threads, median of 5)%n", bandwidth, bandwidthMib, threadCount);
             out.printf("ratio      decode/bandwidth %.0f%%, prefill/decode per token %.1fx%n", 100 * decodeGBs / bandwidth, prefillTokS / decodeTokS);
             out.printf("peak mem   RSS %s (mapped weights included), heap %.0f MiB%n", rss, heap / 1048576.0);
+            if (batch > 0) {
+                batchedDecode(out, pipeline, prompt);
+            }
         }
         out.flush();
         return 0;
@@ -141,6 +148,84 @@ final class BenchCommand implements Callable<Integer> {
             return times;
         } finally {
             pipeline.release(session);
+        }
+    }
+
+    private static final int ALTERNATION_BLOCK = 16;
+
+    /**
+     * One session's decode steps alternating, in blocks of {@value #ALTERNATION_BLOCK}, with steps of {@link #batch} sessions in one batch,
+     * so both see the same machine (whose speed moves between runs); prints the medians and their ratio.
+     */
+    private void batchedDecode(java.io.PrintWriter out, Pipeline pipeline, int[] prompt) {
+        int steps = genTokens * Math.max(1, repeats);
+        DecodingSessions single = new DecodingSessions(pipeline, "single", 1, prompt);
+        DecodingSessions batched = new DecodingSessions(pipeline, "batch", batch, prompt);
+        try {
+            double[] one = new double[steps];
+            double[] many = new double[steps];
+            // Blocks of steps, not single steps, alternate: a step right after the other kind runs measurably slower
+            // (seen for one session after a batch: 4-7 ms against 3.7-5 ms), which would flatter the batch.
+            for (int i = 0; i < steps; i += ALTERNATION_BLOCK) {
+                int end = Math.min(steps, i + ALTERNATION_BLOCK);
+                for (int k = i; k < end; k++) {
+                    one[k] = single.step();
+                }
+                for (int k = i; k < end; k++) {
+                    many[k] = batched.step();
+                }
+            }
+            double oneRate = 1 / median(one);
+            double manyRate = batch / median(many);
+            out.printf("batch      %d sessions per decode step: %.2f tok/s aggregate against %.2f for one session, %.2fx "
+                    + "(median steps %.2f and %.2f ms, %d of each, in alternating blocks of %d)%n", batch, manyRate, oneRate, manyRate / oneRate,
+                    median(many) * 1e3, median(one) * 1e3, steps, ALTERNATION_BLOCK);
+        } finally {
+            single.release();
+            batched.release();
+        }
+    }
+
+    /** Sessions decoding together, one token each per step, greedy; each with its own prompt length, as in a server. */
+    private static final class DecodingSessions {
+        private final Pipeline pipeline;
+        private final String[] ids;
+        private final int[] positions;
+        private final int[] tokens;
+
+        DecodingSessions(Pipeline pipeline, String prefix, int sessions, int[] prompt) {
+            this.pipeline = pipeline;
+            this.ids = new String[sessions];
+            this.positions = new int[sessions];
+            this.tokens = new int[sessions];
+            for (int s = 0; s < sessions; s++) {
+                ids[s] = prefix + "-" + s;
+                pipeline.openSession(ids[s]);
+                positions[s] = Math.max(1, prompt.length - s);
+                pipeline.forward(StepBatch.of(SessionStep.ofTokens(ids[s], 0, Arrays.copyOf(prompt, positions[s]), SessionStep.Logits.LAST)));
+                tokens[s] = 1 + s;
+            }
+        }
+
+        /** One decode step of every session; returns its seconds, sampling included. */
+        double step() {
+            SessionStep[] step = new SessionStep[ids.length];
+            for (int s = 0; s < ids.length; s++) {
+                step[s] = SessionStep.ofTokens(ids[s], positions[s], new int[] {tokens[s]}, SessionStep.Logits.LAST);
+            }
+            long start = System.nanoTime();
+            var result = pipeline.forward(StepBatch.of(step));
+            for (int s = 0; s < ids.length; s++) {
+                tokens[s] = dev.baremetalrt.core.sampling.Sampler.argmax(result.output(ids[s]).toFloatArray());
+                positions[s]++;
+            }
+            return (System.nanoTime() - start) / 1e9;
+        }
+
+        void release() {
+            for (String id : ids) {
+                pipeline.release(id);
+            }
         }
     }
 
