@@ -52,6 +52,10 @@ final class Ops {
 
     /** In-place softmax over x[0..n). */
     static void softmax(float[] x, int n) {
+        if (Simd.ENABLED) {
+            VectorKernels.softmax(x, n);
+            return;
+        }
         float max = Float.NEGATIVE_INFINITY;
         for (int i = 0; i < n; i++) {
             max = Math.max(max, x[i]);
@@ -67,9 +71,13 @@ final class Ops {
         }
     }
 
-    /** gate[i] = silu(gate[i]) * up[i]. */
-    static void siluMul(float[] gate, float[] up, int n) {
-        for (int i = 0; i < n; i++) {
+    /** gate[off + i] = silu(gate[off + i]) * up[off + i] for i in [0, n). */
+    static void siluMul(float[] gate, float[] up, int off, int n) {
+        if (Simd.ENABLED) {
+            VectorKernels.siluMul(gate, up, off, n);
+            return;
+        }
+        for (int i = off; i < off + n; i++) {
             float g = gate[i];
             gate[i] = g / (1f + (float) Math.exp(-g)) * up[i];
         }

@@ -6,6 +6,7 @@ import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
@@ -267,6 +268,59 @@ final class VectorKernels {
             sum += a[ao + i] * b[bo + i];
         }
         return sum;
+    }
+
+    /**
+     * In-place softmax over x[0..n). Exponentials through the Vector API's EXP (a vector math library on x86,
+     * not a per-lane {@code Math.exp}); the last partial vector is masked so every element takes the same path.
+     */
+    static void softmax(float[] x, int n) {
+        FloatVector mv = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+        int i = 0;
+        for (int upper = F.loopBound(n); i < upper; i += L) {
+            mv = mv.max(FloatVector.fromArray(F, x, i));
+        }
+        float max = mv.reduceLanes(VectorOperators.MAX);
+        for (int t = i; t < n; t++) {
+            max = Math.max(max, x[t]);
+        }
+        FloatVector sum = FloatVector.zero(F);
+        int upper = F.loopBound(n);
+        for (i = 0; i < upper; i += L) {
+            FloatVector e = FloatVector.fromArray(F, x, i).sub(max).lanewise(VectorOperators.EXP);
+            e.intoArray(x, i);
+            sum = sum.add(e);
+        }
+        if (i < n) {
+            VectorMask<Float> m = F.indexInRange(i, n);
+            FloatVector e = FloatVector.fromArray(F, x, i, m).sub(max).lanewise(VectorOperators.EXP, m);
+            e.intoArray(x, i, m);
+            sum = sum.add(e, m);
+        }
+        FloatVector inv = FloatVector.broadcast(F, 1f / sum.reduceLanes(VectorOperators.ADD));
+        for (i = 0; i < upper; i += L) {
+            FloatVector.fromArray(F, x, i).mul(inv).intoArray(x, i);
+        }
+        if (i < n) {
+            VectorMask<Float> m = F.indexInRange(i, n);
+            FloatVector.fromArray(F, x, i, m).mul(inv).intoArray(x, i, m);
+        }
+    }
+
+    /** gate[off + i] = silu(gate[off + i]) * up[off + i] for i in [0, n); masked tail, as in {@link #softmax}. */
+    static void siluMul(float[] gate, float[] up, int off, int n) {
+        int i = 0;
+        for (int upper = F.loopBound(n); i < upper; i += L) {
+            FloatVector g = FloatVector.fromArray(F, gate, off + i);
+            FloatVector silu = g.div(g.neg().lanewise(VectorOperators.EXP).add(1f));
+            silu.mul(FloatVector.fromArray(F, up, off + i)).intoArray(gate, off + i);
+        }
+        if (i < n) {
+            VectorMask<Float> m = F.indexInRange(i, n);
+            FloatVector g = FloatVector.fromArray(F, gate, off + i, m);
+            FloatVector silu = g.div(g.neg().lanewise(VectorOperators.EXP, m).add(1f));
+            silu.mul(FloatVector.fromArray(F, up, off + i, m)).intoArray(gate, off + i, m);
+        }
     }
 
     /** y[yo..yo+n) += alpha * x[xo..xo+n). */
