@@ -33,6 +33,8 @@ final class CpuShard implements Shard {
      * for 8; 32 positions were the same either way (MatVecBenchmark {@code --positions 1,8g --matrices 40}).
      */
     static final int GEMM_TILE_ROWS = 4;
+    /** See {@link #rowsWorthAThread}. */
+    private static final int ELEMENTS_WORTH_A_THREAD = 32 * 1024;
     /** Each worker's widened rows, kept between calls (otherwise one tile per matrix and thread: by arithmetic ~12 MB per tinyllama decode step). */
     private static final ThreadLocal<float[]> GEMM_TILE = ThreadLocal.withInitial(() -> new float[0]);
 
@@ -165,7 +167,8 @@ final class CpuShard implements Shard {
         int headDim = config.headDim();
         float eps = config.rmsNormEps();
         float[] xb = new float[n * dim];
-        parallel.forRange(n, 1, (a, b) -> {
+        int normRows = rowsWorthAThread(dim);
+        parallel.forRange(n, normRows, (a, b) -> {
             for (int i = a; i < b; i++) {
                 Ops.rmsNorm(xb, i * dim, x, i * dim, w.attnNorm(), dim, eps);
             }
@@ -206,16 +209,25 @@ final class CpuShard implements Shard {
         });
         float[] o = matmul(w.o(), att, n);
         Ops.addInPlace(x, o, n * dim);
-        parallel.forRange(n, 1, (a, b) -> {
+        parallel.forRange(n, normRows, (a, b) -> {
             for (int i = a; i < b; i++) {
                 Ops.rmsNorm(xb, i * dim, x, i * dim, w.ffnNorm(), dim, eps);
             }
         });
         float[] gate = matmul(w.gate(), xb, n);
         float[] up = matmul(w.up(), xb, n);
-        Ops.siluMul(gate, up, n * config.ffnDim());
+        int ffn = config.ffnDim();
+        parallel.forRange(n, rowsWorthAThread(ffn), (a, b) -> Ops.siluMul(gate, up, a * ffn, (b - a) * ffn));
         float[] down = matmul(w.down(), gate, n);
         Ops.addInPlace(x, down, n * dim);
+    }
+
+    /**
+     * Rows of an element-wise pass worth handing to another thread: a decode batch's norms and activations
+     * take a few microseconds, less than waking a worker and waiting for it.
+     */
+    private static int rowsWorthAThread(int width) {
+        return Math.max(1, ELEMENTS_WORTH_A_THREAD / width);
     }
 
     /** out[p, r] = dot(w row r, x[p, :]) for p in [0, n). */

@@ -6,8 +6,9 @@ import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * A parallel-for built for many short calls (a decode step makes ~10 per layer, some only a few
- * microseconds long). The calling thread works too; chunks are claimed from an atomic counter so uneven
- * chunks even out; workers spin for {@link #SPIN_NANOS} after a job before parking, so back-to-back calls
+ * microseconds long). The calling thread works too; chunks are claimed from an atomic counter, shrinking
+ * as the range runs out (guided scheduling), so uneven chunks even out; workers spin for
+ * {@link #SPIN_NANOS} after a job before parking, so back-to-back calls
  * within one forward pass pay no wake-up. A ForkJoinPool here cost 0.1-0.3 ms per call and made two
  * threads no faster than one on 2048-row matrices (measured).
  */
@@ -30,30 +31,37 @@ final class Parallel implements AutoCloseable {
     private static final class Job {
         final RangeBody body;
         final int n;
-        final int chunk;
-        final int chunks;
+        final int minChunk;
+        final int parts;
         final AtomicInteger next = new AtomicInteger();
         final AtomicInteger done = new AtomicInteger();
         volatile Throwable failure;
 
-        Job(RangeBody body, int n, int chunk) {
+        Job(RangeBody body, int n, int minChunk, int parts) {
             this.body = body;
             this.n = n;
-            this.chunk = chunk;
-            this.chunks = (n + chunk - 1) / chunk;
+            this.minChunk = minChunk;
+            this.parts = parts;
         }
 
-        /** Claims and runs chunks until none are left. */
+        /**
+         * Claims and runs chunks until none are left. Guided: each claim takes 1/{@code parts} of what is left
+         * (at least minChunk), so early chunks are large (few claims) and the last ones small (the threads
+         * finish close together instead of one waiting out the other's last big chunk).
+         */
         void work() {
-            int c;
-            while ((c = next.getAndIncrement()) < chunks) {
+            int start;
+            while ((start = next.get()) < n) {
+                int end = Math.min(n, start + Math.max(minChunk, (n - start) / parts));
+                if (!next.compareAndSet(start, end)) {
+                    continue;
+                }
                 try {
-                    int start = c * chunk;
-                    body.run(start, Math.min(n, start + chunk));
+                    body.run(start, end);
                 } catch (Throwable t) {
                     failure = t;
                 } finally {
-                    done.incrementAndGet();
+                    done.addAndGet(end - start);
                 }
             }
         }
@@ -76,25 +84,27 @@ final class Parallel implements AutoCloseable {
         return threads;
     }
 
-    /** Runs {@code body} over [0, n) on all threads, in chunks of at least {@code minChunk}; returns when done. */
+    /**
+     * Runs {@code body} over [0, n) on all threads, in chunks of at least {@code minChunk} (a range of
+     * {@code minChunk} or less runs on the calling thread alone); returns when done.
+     */
     void forRange(int n, int minChunk, RangeBody body) {
         if (n <= 0) {
             return;
         }
-        int chunk = Math.max(minChunk, (n + threads * 4 - 1) / (threads * 4));
-        if (threads == 1 || n <= chunk) {
+        if (threads == 1 || n <= minChunk) {
             body.run(0, n);
             return;
         }
         callers.lock();
         try {
-            Job j = new Job(body, n, chunk);
+            Job j = new Job(body, n, Math.max(1, minChunk), 2 * threads);
             job = j;
             for (Thread w : workers) {
                 LockSupport.unpark(w);
             }
             j.work();
-            while (j.done.get() < j.chunks) {
+            while (j.done.get() < n) {
                 Thread.onSpinWait();
             }
             job = null;
