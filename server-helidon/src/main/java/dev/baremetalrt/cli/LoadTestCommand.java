@@ -69,7 +69,13 @@ final class LoadTestCommand implements Callable<Integer> {
      *
      * @param decodeRates each request's decode rate: tokens after its first over the time after its first
      */
-    private record Phase(int streams, double seconds, int requests, long tokens, List<String> failures, long[] ttftNanos, double[] decodeRates) {
+    private record Phase(int streams, double seconds, int requests, long tokens, List<String> failures, long[] ttftNanos, double[] decodeRates,
+            long steps, long sessionsStepped) {
+        /** Mean sessions per forward step: how wide the batches were. */
+        double batchWidth() {
+            return steps == 0 ? Double.NaN : sessionsStepped / (double) steps;
+        }
+
         double tokensPerSecond() {
             return tokens / seconds;
         }
@@ -123,8 +129,8 @@ final class LoadTestCommand implements Callable<Integer> {
             List<String> failed = new ArrayList<>();
 
             if (batchSeconds > 0) {
-                Phase one = run(client, served.id(), references, 1, batchSeconds);
-                Phase eight = run(client, served.id(), references, 8, batchSeconds);
+                Phase one = run(client, served, references, 1, batchSeconds);
+                Phase eight = run(client, served, references, 8, batchSeconds);
                 report(out, one);
                 report(out, eight);
                 double ratio = eight.tokensPerSecond() / one.tokensPerSecond();
@@ -136,7 +142,7 @@ final class LoadTestCommand implements Callable<Integer> {
                     failed.add("8-stream throughput is %.2fx one stream's, below 3x".formatted(ratio));
                 }
             }
-            Phase load = run(client, served.id(), references, clients, duration);
+            Phase load = run(client, served, references, clients, duration);
             report(out, load);
             failed.addAll(load.failures());
 
@@ -165,7 +171,10 @@ final class LoadTestCommand implements Callable<Integer> {
     }
 
     /** {@code streams} clients send requests back to back for {@code seconds}; requests started before the end finish. */
-    private Phase run(StreamingChatClient client, String modelId, List<String> references, int streams, int seconds) throws InterruptedException {
+    private Phase run(StreamingChatClient client, ServedModel served, List<String> references, int streams, int seconds) throws InterruptedException {
+        String modelId = served.id();
+        long stepsBefore = served.scheduler().steps();
+        long sessionsBefore = served.scheduler().stepSessions();
         long end = System.nanoTime() + seconds * 1_000_000_000L;
         ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
         ConcurrentLinkedQueue<Long> ttft = new ConcurrentLinkedQueue<>();
@@ -202,12 +211,14 @@ final class LoadTestCommand implements Callable<Integer> {
         }
         double elapsed = (System.nanoTime() - start) / 1e9;
         return new Phase(streams, elapsed, requests.get(), tokens.get(), List.copyOf(failures), ttft.stream().mapToLong(Long::longValue).toArray(),
-                decodeRates.stream().mapToDouble(Double::doubleValue).toArray());
+                decodeRates.stream().mapToDouble(Double::doubleValue).toArray(), served.scheduler().steps() - stepsBefore,
+                served.scheduler().stepSessions() - sessionsBefore);
     }
 
     private static void report(PrintWriter out, Phase p) {
-        out.printf(Locale.ROOT, "%2d streams: %4d requests in %5.1f s, %7.1f tokens/s aggregate (decode %.1f), time to first token p50 %.0f ms p99 %.0f ms, %d failure(s)%n",
-                p.streams(), p.requests(), p.seconds(), p.tokensPerSecond(), p.decodeTokensPerSecond(), p.ttftMillis(0.5), p.ttftMillis(0.99), p.failures().size());
+        out.printf(Locale.ROOT, "%2d streams: %4d requests in %5.1f s, %7.1f tokens/s aggregate (decode %.1f), time to first token p50 %.0f ms p99 %.0f ms, "
+                + "%.1f sessions per step, %d failure(s)%n", p.streams(), p.requests(), p.seconds(), p.tokensPerSecond(), p.decodeTokensPerSecond(),
+                p.ttftMillis(0.5), p.ttftMillis(0.99), p.batchWidth(), p.failures().size());
         out.flush();
     }
 

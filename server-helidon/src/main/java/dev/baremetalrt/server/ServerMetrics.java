@@ -92,6 +92,20 @@ final class ServerMetrics {
         for (ServedModel m : models) {
             sb.append("brt_kv_cache_bytes{model=\"").append(m.id()).append("\"} ").append(m.memory().kvCacheBytes()).append('\n');
         }
+        sb.append("# HELP brt_scheduler_steps_total Batched forward steps run.\n# TYPE brt_scheduler_steps_total counter\n");
+        for (ServedModel m : models) {
+            sb.append("brt_scheduler_steps_total{model=\"").append(m.id()).append("\"} ").append(m.scheduler().steps()).append('\n');
+        }
+        sb.append("# HELP brt_scheduler_step_sessions_total Sessions summed over steps (divided by steps: the mean batch width).\n"
+                + "# TYPE brt_scheduler_step_sessions_total counter\n");
+        for (ServedModel m : models) {
+            sb.append("brt_scheduler_step_sessions_total{model=\"").append(m.id()).append("\"} ").append(m.scheduler().stepSessions()).append('\n');
+        }
+        sb.append("# HELP brt_scheduler_step_positions_total Token positions summed over steps (decode tokens and prompt chunks).\n"
+                + "# TYPE brt_scheduler_step_positions_total counter\n");
+        for (ServedModel m : models) {
+            sb.append("brt_scheduler_step_positions_total{model=\"").append(m.id()).append("\"} ").append(m.scheduler().stepPositions()).append('\n');
+        }
         java.util.Map<String, StringBuilder> engine = new java.util.TreeMap<>(); // whole-model engines' own counters, per name
         for (ServedModel m : models) {
             m.engineStats().forEach((name, value) -> engine.computeIfAbsent(name, n -> new StringBuilder())

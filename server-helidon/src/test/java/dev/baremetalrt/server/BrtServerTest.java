@@ -122,6 +122,11 @@ class BrtServerTest {
         String metrics = get("/metrics", 200);
         assertTrue(metrics.contains("brt_completion_tokens_total") && metrics.contains("brt_time_to_first_token_seconds_count")
                 && metrics.contains("brt_queue_depth{model=\"stories260K\"}"), metrics);
+        double steps = MetricsText.sum(metrics, "brt_scheduler_steps_total");
+        double sessions = MetricsText.sum(metrics, "brt_scheduler_step_sessions_total");
+        double positions = MetricsText.sum(metrics, "brt_scheduler_step_positions_total");
+        // Two 6-token completions ran above: at least 6 steps each; every step holds a session, every session a position.
+        assertTrue(steps >= 12 && sessions >= steps && positions >= sessions, "steps %s, sessions %s, positions %s".formatted(steps, sessions, positions));
         assertTrue(get("/", 200).contains("<title>BareMetalRT chat</title>"));
     }
 

@@ -76,6 +76,10 @@ public final class BatchScheduler implements AutoCloseable {
     private final List<Handle> resumed = new ArrayList<>(); // generations whose engine was lost, to step on layer stages; under lock
     private volatile boolean closed;
     private volatile int runningCount;
+    // What the steps looked like, for /metrics and brt loadtest: their count, and sessions and positions over them.
+    private final java.util.concurrent.atomic.LongAdder stepsRun = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder sessionsStepped = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder positionsStepped = new java.util.concurrent.atomic.LongAdder();
 
     /**
      * @param maxRunning    generations that run at once (each holds a KV cache of {@code contextCapacity})
@@ -155,6 +159,21 @@ public final class BatchScheduler implements AutoCloseable {
 
     public int contextCapacity() {
         return contextCapacity;
+    }
+
+    /** Forward steps run so far (each one batch through the pipeline). */
+    public long steps() {
+        return stepsRun.sum();
+    }
+
+    /** Sessions over all steps so far: divided by {@link #steps}, how wide the batches were. */
+    public long stepSessions() {
+        return sessionsStepped.sum();
+    }
+
+    /** Token positions over all steps so far (decode tokens and prompt chunks). */
+    public long stepPositions() {
+        return positionsStepped.sum();
     }
 
     public Tokenizer tokenizer() {
@@ -310,8 +329,12 @@ public final class BatchScheduler implements AutoCloseable {
             return;
         }
         StepResult result;
+        StepBatch batch = new StepBatch(steps);
+        stepsRun.increment();
+        sessionsStepped.add(steps.size());
+        positionsStepped.add(batch.totalPositions());
         try {
-            result = pipeline.forward(new StepBatch(steps));
+            result = pipeline.forward(batch);
         } catch (RuntimeException e) {
             LOG.log(Level.WARNING, "model %s: step of %d sessions failed: %s".formatted(pipeline.plan().modelId(), steps.size(), e.getMessage()));
             for (Handle h : inBatch) {
