@@ -21,15 +21,6 @@ abstract class KQuantMatrix extends WeightMatrix {
         this.blockBytes = t.type().bytesPerBlock();
     }
 
-    /**
-     * K-quants have no four-position row kernel, so tiles pay from 4 positions on (Q4_K: 1.9x one position's
-     * rate at 4 against 1.3x by rows; MatVecBenchmark {@code --positions 4,4g}).
-     */
-    @Override
-    int gemmFromPositions() {
-        return 4;
-    }
-
     /** Writes the 256 values of the super-block at byte offset {@code off} into {@code out[outOff..]}. */
     abstract void dequantizeBlock(long off, float[] out, int outOff);
 
