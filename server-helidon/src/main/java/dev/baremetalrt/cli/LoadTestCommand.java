@@ -48,9 +48,13 @@ final class LoadTestCommand implements Callable<Integer> {
     @Option(names = "--duration", description = "Seconds of the main phase (default: ${DEFAULT-VALUE}).", defaultValue = "60")
     int duration;
 
-    @Option(names = "--batch-seconds", description = "Seconds of each of the 1-stream and 8-stream phases, 0 = skip them (default: ${DEFAULT-VALUE}).",
+    @Option(names = "--batch-seconds", description = "Seconds of each of the 1-stream and 8-stream phases, split into --batch-rounds alternating rounds; 0 = skip them (default: ${DEFAULT-VALUE}).",
             defaultValue = "15")
     int batchSeconds;
+
+    @Option(names = "--batch-rounds", description = "Alternating rounds the 1-stream and 8-stream phases are split into (default: ${DEFAULT-VALUE}).",
+            defaultValue = "3")
+    int batchRounds;
 
     @Option(names = "--max-tokens", description = "Tokens per request (default: ${DEFAULT-VALUE}).", defaultValue = "64")
     int maxTokens;
@@ -71,6 +75,18 @@ final class LoadTestCommand implements Callable<Integer> {
      */
     private record Phase(int streams, double seconds, int requests, long tokens, List<String> failures, long[] ttftNanos, double[] decodeRates,
             long steps, long sessionsStepped) {
+        /** This phase and another of the same streams as one. */
+        Phase plus(Phase other) {
+            List<String> allFailures = new ArrayList<>(failures);
+            allFailures.addAll(other.failures);
+            long[] ttft = Arrays.copyOf(ttftNanos, ttftNanos.length + other.ttftNanos.length);
+            System.arraycopy(other.ttftNanos, 0, ttft, ttftNanos.length, other.ttftNanos.length);
+            double[] rates = Arrays.copyOf(decodeRates, decodeRates.length + other.decodeRates.length);
+            System.arraycopy(other.decodeRates, 0, rates, decodeRates.length, other.decodeRates.length);
+            return new Phase(streams, seconds + other.seconds, requests + other.requests, tokens + other.tokens, List.copyOf(allFailures), ttft, rates,
+                    steps + other.steps, sessionsStepped + other.sessionsStepped);
+        }
+
         /** Mean sessions per forward step: how wide the batches were. */
         double batchWidth() {
             return steps == 0 ? Double.NaN : sessionsStepped / (double) steps;
@@ -108,6 +124,10 @@ final class LoadTestCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
+        if (batchRounds < 1 || batchSeconds < 0 || clients < 1 || duration < 1 || maxTokens < 1) {
+            throw new IllegalArgumentException(
+                    "--batch-rounds, --clients, --duration and --max-tokens must be >= 1, --batch-seconds >= 0");
+        }
         Path path = modelChoice.path(spec.commandLine().getErr());
         int slots = Math.max(clients, 8);
         ModelOptions backendOptions = new ModelOptions();
@@ -129,11 +149,25 @@ final class LoadTestCommand implements Callable<Integer> {
             List<String> failed = new ArrayList<>();
 
             if (batchSeconds > 0) {
-                Phase one = run(client, served, references, 1, batchSeconds);
-                Phase eight = run(client, served, references, 8, batchSeconds);
+                // Alternating rounds, pooled: this machine's speed drifts over seconds, and two long phases one after
+                // the other would each see a different machine.
+                // Warm-up, not counted: the references above compiled the one-stream path; this compiles the batched one.
+                failed.addAll(run(client, served, references, 8, 2).failures());
+                Phase one = null;
+                Phase eight = null;
+                List<String> perRound = new ArrayList<>();
+                for (int r = 0; r < batchRounds; r++) {
+                    int seconds = Math.max(1, batchSeconds / batchRounds);
+                    Phase oneRound = run(client, served, references, 1, seconds);
+                    Phase eightRound = run(client, served, references, 8, seconds);
+                    perRound.add("%.2f".formatted(eightRound.tokensPerSecond() / oneRound.tokensPerSecond()));
+                    one = one == null ? oneRound : one.plus(oneRound);
+                    eight = eight == null ? eightRound : eight.plus(eightRound);
+                }
                 report(out, one);
                 report(out, eight);
                 double ratio = eight.tokensPerSecond() / one.tokensPerSecond();
+                out.printf("batching: %d alternating rounds of 1 and 8 streams; per round 8 streams gave %sx%n", batchRounds, String.join("x, ", perRound));
                 out.printf("batching: 8 streams give %.2fx the tokens/s of 1 stream (target >= 3); decode alone %.2fx (%.1f against %.1f tokens/s)%n", ratio,
                         eight.decodeTokensPerSecond() / one.decodeTokensPerSecond(), eight.decodeTokensPerSecond(), one.decodeTokensPerSecond());
                 failed.addAll(one.failures());

@@ -199,6 +199,21 @@ class BrtCommandTest {
     }
 
     @Test
+    void loadtestBatchPhasesAlternateAndBatchTheEightStreams() {
+        Cli load = Cli.run("loadtest", "--model", SharedModels.file("stories260K/stories260K.gguf").toString(), "--clients", "2", "--duration", "1",
+                "--batch-seconds", "2", "--batch-rounds", "2", "--max-tokens", "24");
+        String out = load.out();
+        assertTrue(out.contains("batching: 2 alternating rounds of 1 and 8 streams"), out + load.err());
+        java.util.regex.Matcher eight = java.util.regex.Pattern.compile(" 8 streams: .*, ([0-9.]+) sessions per step, 0 failure").matcher(out);
+        assertTrue(eight.find(), out);
+        // Eight clients at once must share steps; stories260K is too small for the 3x throughput check, which may fail here.
+        assertTrue(Double.parseDouble(eight.group(1)) > 3, "8 streams ran " + eight.group(1) + " sessions per step: " + out);
+        java.util.regex.Matcher one = java.util.regex.Pattern.compile(" 1 streams: .*, ([0-9.]+) sessions per step").matcher(out);
+        assertTrue(one.find() && Double.parseDouble(one.group(1)) == 1.0, out);
+        assertTrue(load.exitCode() == 0 || out.lines().filter(l -> l.startsWith("  ")).allMatch(l -> l.contains("below 3x")), out);
+    }
+
+    @Test
     void backendsListsTheCpuBackend() {
         Cli r = Cli.run("backends");
         assertEquals(0, r.exitCode());
