@@ -27,6 +27,8 @@ import java.util.function.Consumer;
 final class CpuShard implements Shard {
     /** Positions multiplied per pass over a weight row block (activations of one block stay in L2). */
     private static final int POSITION_BLOCK = 32;
+    /** Rows per unit of work for the per-row kernels (see {@link #matmuls}). */
+    private static final int ROW_UNIT = 16;
     /**
      * Rows widened per tile: one register tile's height. With weights out of cache (8 positions, 490 MB of
      * Q8_0), 4-row tiles gave 2.94-3.21x one position's rate against 2.79-2.85x for 16 rows and 2.61-2.85x
@@ -173,9 +175,10 @@ final class CpuShard implements Shard {
                 Ops.rmsNorm(xb, i * dim, x, i * dim, w.attnNorm(), dim, eps);
             }
         });
-        float[] q = matmul(w.q(), xb, n);
-        float[] k = matmul(w.k(), xb, n);
-        float[] v = matmul(w.v(), xb, n);
+        float[][] qkv = matmuls(xb, n, w.q(), w.k(), w.v());
+        float[] q = qkv[0];
+        float[] k = qkv[1];
+        float[] v = qkv[2];
         for (int i = 0; i < n; i++) {
             Ops.rope(q, i * dim, config.headCount(), headDim, cos, sin, i, invFreq.length);
             Ops.rope(k, i * kvDim, config.kvHeadCount(), headDim, cos, sin, i, invFreq.length);
@@ -214,8 +217,9 @@ final class CpuShard implements Shard {
                 Ops.rmsNorm(xb, i * dim, x, i * dim, w.ffnNorm(), dim, eps);
             }
         });
-        float[] gate = matmul(w.gate(), xb, n);
-        float[] up = matmul(w.up(), xb, n);
+        float[][] gateUp = matmuls(xb, n, w.gate(), w.up());
+        float[] gate = gateUp[0];
+        float[] up = gateUp[1];
         int ffn = config.ffnDim();
         parallel.forRange(n, rowsWorthAThread(ffn), (a, b) -> Ops.siluMul(gate, up, a * ffn, (b - a) * ffn));
         float[] down = matmul(w.down(), gate, n);
@@ -232,19 +236,47 @@ final class CpuShard implements Shard {
 
     /** out[p, r] = dot(w row r, x[p, :]) for p in [0, n). */
     private float[] matmul(WeightMatrix w, float[] x, int n) {
-        int rows = w.rows;
-        int cols = w.cols;
-        float[] out = new float[n * rows];
-        if (n >= w.gemmFromPositions() && Simd.ENABLED) {
-            gemm(w, x, n, out);
-            return out;
+        return matmuls(x, n, w)[0];
+    }
+
+    /**
+     * {@link #matmul} of every matrix in {@code ws} with the same input, in one parallel pass: one wait for the
+     * slowest thread instead of one per matrix (q, k and v; gate and up). Work is split in units of a register
+     * tile's rows ({@link #gemmTiles} path) or of {@link #ROW_UNIT} rows (per-row kernels), numbered across the matrices.
+     */
+    private float[][] matmuls(float[] x, int n, WeightMatrix... ws) {
+        float[][] outs = new float[ws.length][];
+        float[][][] prepared = new float[ws.length][][];
+        boolean[] tiles = new boolean[ws.length];
+        int[] firstUnit = new int[ws.length + 1];
+        for (int i = 0; i < ws.length; i++) {
+            WeightMatrix w = ws[i];
+            outs[i] = new float[n * w.rows];
+            tiles[i] = n >= w.gemmFromPositions() && Simd.ENABLED;
+            if (!tiles[i]) {
+                prepared[i] = new float[n][];
+                for (int p = 0; p < n; p++) {
+                    prepared[i][p] = w.prepareInput(x, p * w.cols);
+                }
+            }
+            int unitRows = tiles[i] ? GEMM_TILE_ROWS : ROW_UNIT;
+            firstUnit[i + 1] = firstUnit[i] + (w.rows + unitRows - 1) / unitRows;
         }
-        float[][] prepared = new float[n][];
-        for (int p = 0; p < n; p++) {
-            prepared[p] = w.prepareInput(x, p * cols);
-        }
-        parallel.forRange(rows, 16, (r0, r1) -> rowRange(w, x, n, prepared, out, r0, r1));
-        return out;
+        parallel.forRange(firstUnit[ws.length], 1, (u0, u1) -> {
+            for (int i = 0; i < ws.length; i++) {
+                int a = Math.max(u0, firstUnit[i]) - firstUnit[i];
+                int b = Math.min(u1, firstUnit[i + 1]) - firstUnit[i];
+                if (a >= b) {
+                    continue;
+                }
+                if (tiles[i]) {
+                    gemmTiles(ws[i], x, n, outs[i], a, b);
+                } else {
+                    rowRange(ws[i], x, n, prepared[i], outs[i], a * ROW_UNIT, Math.min(ws[i].rows, b * ROW_UNIT));
+                }
+            }
+        });
+        return outs;
     }
 
     /**
@@ -277,17 +309,11 @@ final class CpuShard implements Shard {
     }
 
     /**
-     * Prefill and decode batches of {@link WeightMatrix#gemmFromPositions} or more: widen a tile of
-     * {@link #GEMM_TILE_ROWS} weight rows to floats once, then multiply it with every position in 4 x 4 register
-     * tiles. The widening is shared by all positions, and the inner loop is bound by FMAs instead of by
-     * dequantization.
+     * Tiles [t0, t1) of {@link #GEMM_TILE_ROWS} rows, for prefill and decode batches of
+     * {@link WeightMatrix#gemmFromPositions} or more: widen a tile of rows to floats once, then multiply it with
+     * every position in 4 x 4 register tiles. The widening is shared by all positions, and the inner loop is
+     * bound by FMAs instead of by dequantization (MatVecBenchmark times it).
      */
-    private void gemm(WeightMatrix w, float[] x, int n, float[] out) {
-        int tiles = (w.rows + GEMM_TILE_ROWS - 1) / GEMM_TILE_ROWS;
-        parallel.forRange(tiles, 1, (t0, t1) -> gemmTiles(w, x, n, out, t0, t1));
-    }
-
-    /** {@link #gemm}'s work per thread: tiles [t0, t1) of {@link #GEMM_TILE_ROWS} rows (MatVecBenchmark times it). */
     static void gemmTiles(WeightMatrix w, float[] x, int n, float[] out, int t0, int t1) {
         int rows = w.rows;
         int cols = w.cols;

@@ -74,7 +74,7 @@ abstract class WeightMatrix {
 
     /**
      * From this many positions per matrix product on, widening a tile of rows to floats once and multiplying
-     * it with all positions in register tiles ({@code CpuShard.gemm}) beats the fused per-row kernels. 4 for
+     * it with all positions in register tiles ({@code CpuShard.gemmTiles}) beats the fused per-row kernels. 4 for
      * every type since the tiles were tuned: at 4 and 5 positions tiles gave Q8_0 2.3-3.2x and 2.2-3.0x one
      * position's rate against 2.0-2.5x and 1.9-2.3x by rows, F16 3.5x against 2.2x, with 512- and with 256-bit
      * vectors (MatVecBenchmark {@code --positions 1,4,4g,5,5g}, docs/benchmarks.md); at 3 they were even.
