@@ -160,14 +160,15 @@ final class LoadTestCommand implements Callable<Integer> {
                     int seconds = Math.max(1, batchSeconds / batchRounds);
                     Phase oneRound = run(client, served, references, 1, seconds);
                     Phase eightRound = run(client, served, references, 8, seconds);
-                    perRound.add("%.2f".formatted(eightRound.tokensPerSecond() / oneRound.tokensPerSecond()));
+                    perRound.add("%.2f (%.1f against %.1f tokens/s)".formatted(eightRound.tokensPerSecond() / oneRound.tokensPerSecond(),
+                            eightRound.tokensPerSecond(), oneRound.tokensPerSecond()));
                     one = one == null ? oneRound : one.plus(oneRound);
                     eight = eight == null ? eightRound : eight.plus(eightRound);
                 }
                 report(out, one);
                 report(out, eight);
                 double ratio = eight.tokensPerSecond() / one.tokensPerSecond();
-                out.printf("batching: %d alternating rounds of 1 and 8 streams; per round 8 streams gave %sx%n", batchRounds, String.join("x, ", perRound));
+                out.printf("batching: %d alternating rounds of 1 and 8 streams; per round 8 streams gave %s%n", batchRounds, String.join(", ", perRound));
                 out.printf("batching: 8 streams give %.2fx the tokens/s of 1 stream (target >= 3); decode alone %.2fx (%.1f against %.1f tokens/s)%n", ratio,
                         eight.decodeTokensPerSecond() / one.decodeTokensPerSecond(), eight.decodeTokensPerSecond(), one.decodeTokensPerSecond());
                 failed.addAll(one.failures());
