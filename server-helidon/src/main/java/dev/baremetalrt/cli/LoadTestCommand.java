@@ -149,10 +149,10 @@ final class LoadTestCommand implements Callable<Integer> {
             List<String> failed = new ArrayList<>();
 
             if (batchSeconds > 0) {
-                // Alternating rounds, pooled: this machine's speed drifts over seconds, and two long phases one after
-                // the other would each see a different machine.
                 // Warm-up, not counted: the references above compiled the one-stream path; this compiles the batched one.
                 failed.addAll(run(client, served, references, 8, 2).failures());
+                // Alternating rounds, pooled: this machine's speed drifts over seconds, and two long phases one after
+                // the other would each see a different machine.
                 Phase one = null;
                 Phase eight = null;
                 List<String> perRound = new ArrayList<>();
@@ -160,7 +160,7 @@ final class LoadTestCommand implements Callable<Integer> {
                     int seconds = Math.max(1, batchSeconds / batchRounds);
                     Phase oneRound = run(client, served, references, 1, seconds);
                     Phase eightRound = run(client, served, references, 8, seconds);
-                    perRound.add("%.2f (%.1f against %.1f tokens/s)".formatted(eightRound.tokensPerSecond() / oneRound.tokensPerSecond(),
+                    perRound.add(String.format(Locale.ROOT, "%.2f (%.1f against %.1f tokens/s)", eightRound.tokensPerSecond() / oneRound.tokensPerSecond(),
                             eightRound.tokensPerSecond(), oneRound.tokensPerSecond()));
                     one = one == null ? oneRound : one.plus(oneRound);
                     eight = eight == null ? eightRound : eight.plus(eightRound);
@@ -168,8 +168,8 @@ final class LoadTestCommand implements Callable<Integer> {
                 report(out, one);
                 report(out, eight);
                 double ratio = eight.tokensPerSecond() / one.tokensPerSecond();
-                out.printf("batching: %d alternating rounds of 1 and 8 streams; per round 8 streams gave %s%n", batchRounds, String.join(", ", perRound));
-                out.printf("batching: 8 streams give %.2fx the tokens/s of 1 stream (target >= 3); decode alone %.2fx (%.1f against %.1f tokens/s)%n", ratio,
+                out.printf(Locale.ROOT, "batching: %d alternating rounds of 1 and 8 streams; per round 8 streams gave %s%n", batchRounds, String.join(", ", perRound));
+                out.printf(Locale.ROOT, "batching: 8 streams give %.2fx the tokens/s of 1 stream (target >= 3); decode alone %.2fx (%.1f against %.1f tokens/s)%n", ratio,
                         eight.decodeTokensPerSecond() / one.decodeTokensPerSecond(), eight.decodeTokensPerSecond(), one.decodeTokensPerSecond());
                 failed.addAll(one.failures());
                 failed.addAll(eight.failures());
