@@ -133,21 +133,15 @@ final class BenchCommand implements Callable<Integer> {
 
     /** Runs the prompt, then {@code steps} single-token steps; returns each step's seconds. */
     private static double[] decode(Pipeline pipeline, String session, int[] prompt, int steps) {
-        pipeline.openSession(session);
+        DecodingSessions one = new DecodingSessions(pipeline, session, 1, prompt);
         try {
-            pipeline.forward(StepBatch.of(SessionStep.ofTokens(session, 0, prompt, SessionStep.Logits.LAST)));
             double[] times = new double[steps];
-            int token = 1;
             for (int i = 0; i < steps; i++) {
-                long start = System.nanoTime();
-                float[] logits = pipeline.forward(StepBatch.of(SessionStep.ofTokens(session, prompt.length + i, new int[] {token}, SessionStep.Logits.LAST)))
-                        .output(session).toFloatArray();
-                times[i] = (System.nanoTime() - start) / 1e9;
-                token = dev.baremetalrt.core.sampling.Sampler.argmax(logits);
+                times[i] = one.step();
             }
             return times;
         } finally {
-            pipeline.release(session);
+            one.release();
         }
     }
 
@@ -198,16 +192,21 @@ final class BenchCommand implements Callable<Integer> {
             this.ids = new String[sessions];
             this.positions = new int[sessions];
             this.tokens = new int[sessions];
-            for (int s = 0; s < sessions; s++) {
-                ids[s] = prefix + "-" + s;
-                pipeline.openSession(ids[s]);
-                positions[s] = Math.max(1, prompt.length - s);
-                pipeline.forward(StepBatch.of(SessionStep.ofTokens(ids[s], 0, Arrays.copyOf(prompt, positions[s]), SessionStep.Logits.LAST)));
-                tokens[s] = 1 + s;
+            try {
+                for (int s = 0; s < sessions; s++) {
+                    pipeline.openSession(prefix + "-" + s);
+                    ids[s] = prefix + "-" + s;
+                    positions[s] = Math.max(1, prompt.length - s);
+                    pipeline.forward(StepBatch.of(SessionStep.ofTokens(ids[s], 0, Arrays.copyOf(prompt, positions[s]), SessionStep.Logits.LAST)));
+                    tokens[s] = 1 + s;
+                }
+            } catch (RuntimeException e) {
+                release();
+                throw e;
             }
         }
 
-        /** One decode step of every session; returns its seconds, sampling included. */
+        /** One decode step of every session; returns the seconds until all logits are in hand (greedy sampling after). */
         double step() {
             SessionStep[] step = new SessionStep[ids.length];
             for (int s = 0; s < ids.length; s++) {
@@ -215,16 +214,23 @@ final class BenchCommand implements Callable<Integer> {
             }
             long start = System.nanoTime();
             var result = pipeline.forward(StepBatch.of(step));
+            float[][] logits = new float[ids.length][];
             for (int s = 0; s < ids.length; s++) {
-                tokens[s] = dev.baremetalrt.core.sampling.Sampler.argmax(result.output(ids[s]).toFloatArray());
+                logits[s] = result.output(ids[s]).toFloatArray();
+            }
+            double seconds = (System.nanoTime() - start) / 1e9;
+            for (int s = 0; s < ids.length; s++) {
+                tokens[s] = dev.baremetalrt.core.sampling.Sampler.argmax(logits[s]);
                 positions[s]++;
             }
-            return (System.nanoTime() - start) / 1e9;
+            return seconds;
         }
 
         void release() {
             for (String id : ids) {
-                pipeline.release(id);
+                if (id != null) {
+                    pipeline.release(id);
+                }
             }
         }
     }

@@ -98,9 +98,10 @@ class BrtCommandTest {
         Path model = dir.resolve("tiny.gguf");
         Cli synth = Cli.run("synth", "--shape", "tiny", "--type", "Q4_0", "--out", model.toString(), "--seed", "3");
         assertEquals(0, synth.exitCode(), synth.err());
-        Cli bench = Cli.run("bench", "--model", model.toString(), "--prompt-tokens", "16", "--gen-tokens", "4", "--threads", "2", "--bandwidth-mib", "64", "--repeats", "1");
+        Cli bench = Cli.run("bench", "--model", model.toString(), "--prompt-tokens", "16", "--gen-tokens", "4", "--threads", "2", "--bandwidth-mib", "64", "--repeats", "1",
+                "--batch", "3");
         assertEquals(0, bench.exitCode(), bench.err());
-        for (String line : List.of("prefill", "decode", "GB/s of weights read", "memory bw", "ratio", "peak mem")) {
+        for (String line : List.of("prefill", "decode", "GB/s of weights read", "memory bw", "ratio", "peak mem", "batch      3 sessions per decode step")) {
             assertTrue(bench.out().contains(line), "bench prints '" + line + "':\n" + bench.out());
         }
     }
