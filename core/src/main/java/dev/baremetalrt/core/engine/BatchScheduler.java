@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.logging.Level;
@@ -77,9 +78,9 @@ public final class BatchScheduler implements AutoCloseable {
     private volatile boolean closed;
     private volatile int runningCount;
     // What the steps looked like, for /metrics and brt loadtest: their count, and sessions and positions over them.
-    private final java.util.concurrent.atomic.LongAdder stepsRun = new java.util.concurrent.atomic.LongAdder();
-    private final java.util.concurrent.atomic.LongAdder sessionsStepped = new java.util.concurrent.atomic.LongAdder();
-    private final java.util.concurrent.atomic.LongAdder positionsStepped = new java.util.concurrent.atomic.LongAdder();
+    private final LongAdder stepsRun = new LongAdder();
+    private final LongAdder sessionsStepped = new LongAdder();
+    private final LongAdder positionsStepped = new LongAdder();
 
     /**
      * @param maxRunning    generations that run at once (each holds a KV cache of {@code contextCapacity})
