@@ -197,17 +197,14 @@ final class CpuShard implements Shard {
                 int h = task % heads;
                 int pos = rowPosition[i];
                 KvCache cache = caches[rowStep[i]];
-                float[] keys = cache.keys[l];
-                float[] values = cache.values[l];
                 int qOff = i * dim + h * headDim;
                 int kvOff = (h / group) * headDim;
+                float[] keys = cache.keys[l];
                 for (int t = 0; t <= pos; t++) {
                     score[t] = Ops.dot(q, qOff, keys, t * kvDim + kvOff, headDim) * scale;
                 }
                 Ops.softmax(score, pos + 1);
-                for (int t = 0; t <= pos; t++) {
-                    Ops.axpy(score[t], values, t * kvDim + kvOff, att, qOff, headDim);
-                }
+                Ops.attentionValues(score, pos + 1, cache.values[l], kvOff, kvDim, headDim, att, qOff);
             }
         });
         float[] o = matmul(w.o(), att, n);

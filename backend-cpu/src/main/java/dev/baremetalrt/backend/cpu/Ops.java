@@ -100,14 +100,22 @@ final class Ops {
         return s;
     }
 
-    /** y[yo..yo+n) += alpha * x[xo..xo+n). */
-    static void axpy(float alpha, float[] x, int xo, float[] y, int yo, int n) {
+    /**
+     * {@code out[o..o+headDim) = sum over t in [0, len) of p[t] * values[vOff + t * rowStride ..][0..headDim)}: the
+     * attention-weighted sum of one head's values (overwrites {@code out}).
+     */
+    static void attentionValues(float[] p, int len, float[] values, int vOff, int rowStride, int headDim, float[] out, int o) {
         if (Simd.ENABLED) {
-            VectorKernels.axpy(alpha, x, xo, y, yo, n);
+            AttentionKernels.values(p, len, values, vOff, rowStride, headDim, out, o);
             return;
         }
-        for (int i = 0; i < n; i++) {
-            y[yo + i] += alpha * x[xo + i];
+        java.util.Arrays.fill(out, o, o + headDim, 0f);
+        for (int t = 0; t < len; t++) {
+            float pt = p[t];
+            int at = vOff + t * rowStride;
+            for (int d = 0; d < headDim; d++) {
+                out[o + d] += pt * values[at + d];
+            }
         }
     }
 }

@@ -323,18 +323,6 @@ final class VectorKernels {
         }
     }
 
-    /** y[yo..yo+n) += alpha * x[xo..xo+n). */
-    static void axpy(float alpha, float[] x, int xo, float[] y, int yo, int n) {
-        FloatVector va = FloatVector.broadcast(F, alpha);
-        int i = 0;
-        for (int upper = F.loopBound(n); i < upper; i += L) {
-            FloatVector.fromArray(F, x, xo + i).fma(va, FloatVector.fromArray(F, y, yo + i)).intoArray(y, yo + i);
-        }
-        for (; i < n; i++) {
-            y[yo + i] += alpha * x[xo + i];
-        }
-    }
-
     /**
      * A 4 x 4 tile of a float GEMM: {@code out[p * outStride + r] = dot(w row r, x row p)} for 4 weight rows
      * starting at {@code w[wOff]} (row stride {@code n}) and 4 activation rows starting at {@code x[xOff]}
