@@ -197,9 +197,9 @@ final class CpuShard implements Shard {
                 int h = task % heads;
                 int pos = rowPosition[i];
                 KvCache cache = caches[rowStep[i]];
+                float[] keys = cache.keys[l];
                 int qOff = i * dim + h * headDim;
                 int kvOff = (h / group) * headDim;
-                float[] keys = cache.keys[l];
                 for (int t = 0; t <= pos; t++) {
                     score[t] = Ops.dot(q, qOff, keys, t * kvDim + kvOff, headDim) * scale;
                 }

@@ -1,5 +1,7 @@
 package dev.baremetalrt.backend.cpu;
 
+import java.util.Arrays;
+
 /** The element-wise parts of a Llama layer, written plainly (they are a small share of the time). */
 final class Ops {
     private Ops() {}
@@ -109,7 +111,7 @@ final class Ops {
             AttentionKernels.values(p, len, values, vOff, rowStride, headDim, out, o);
             return;
         }
-        java.util.Arrays.fill(out, o, o + headDim, 0f);
+        Arrays.fill(out, o, o + headDim, 0f);
         for (int t = 0; t < len; t++) {
             float pt = p[t];
             int at = vOff + t * rowStride;
