@@ -2,20 +2,60 @@ package dev.baremetalrt.backend.cpu;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Vector API kernel for the weighted sum of one query head's values, used when {@link Simd#ENABLED}
- * ({@link Ops#attentionValues} holds the scalar form and the contract). The head's output stays in
- * registers for the whole pass over positions, where one {@code axpy} per position loaded and stored it
- * every time; eight independent accumulators, because each FMA waits four cycles for the previous one
- * into the same register and two FMA units need eight chains in flight to stay busy.
+ * Vector API kernels for one query head's attention over a session's cached positions, used when
+ * {@link Simd#ENABLED} ({@link Ops#attentionScores} and {@link Ops#attentionValues} hold the scalar forms and
+ * the contracts). Both keep several independent FMA chains in flight: each FMA waits four cycles for the
+ * previous one into the same register. Scores take four positions per pass over the query (1.7x one dot
+ * product per position at a head size of 64); the weighted sum keeps the head's output in registers for the
+ * whole pass over positions, where one {@code axpy} per position loaded and stored it every time (2-3x).
  */
 final class AttentionKernels {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private static final int L = F.length();
 
     private AttentionKernels() {}
+
+    /** See {@link Ops#attentionScores}: four positions per pass over the query, each with its own FMA chain. */
+    static void scores(float[] q, int qOff, float[] keys, int kOff, int rowStride, int headDim, int len, float scale, float[] score) {
+        int upper = F.loopBound(headDim);
+        int t = 0;
+        for (; t + 4 <= len; t += 4) {
+            FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+            int k0 = kOff + t * rowStride;
+            for (int c = 0; c < upper; c += L) {
+                FloatVector qv = FloatVector.fromArray(F, q, qOff + c);
+                a0 = FloatVector.fromArray(F, keys, k0 + c).fma(qv, a0);
+                a1 = FloatVector.fromArray(F, keys, k0 + rowStride + c).fma(qv, a1);
+                a2 = FloatVector.fromArray(F, keys, k0 + 2 * rowStride + c).fma(qv, a2);
+                a3 = FloatVector.fromArray(F, keys, k0 + 3 * rowStride + c).fma(qv, a3);
+            }
+            score[t] = (a0.reduceLanes(VectorOperators.ADD) + tail(q, qOff, keys, k0, upper, headDim)) * scale;
+            score[t + 1] = (a1.reduceLanes(VectorOperators.ADD) + tail(q, qOff, keys, k0 + rowStride, upper, headDim)) * scale;
+            score[t + 2] = (a2.reduceLanes(VectorOperators.ADD) + tail(q, qOff, keys, k0 + 2 * rowStride, upper, headDim)) * scale;
+            score[t + 3] = (a3.reduceLanes(VectorOperators.ADD) + tail(q, qOff, keys, k0 + 3 * rowStride, upper, headDim)) * scale;
+        }
+        for (; t < len; t++) {
+            FloatVector a0 = FloatVector.zero(F);
+            int k0 = kOff + t * rowStride;
+            for (int c = 0; c < upper; c += L) {
+                a0 = FloatVector.fromArray(F, keys, k0 + c).fma(FloatVector.fromArray(F, q, qOff + c), a0);
+            }
+            score[t] = (a0.reduceLanes(VectorOperators.ADD) + tail(q, qOff, keys, k0, upper, headDim)) * scale;
+        }
+    }
+
+    /** The part of a dot product past the last whole vector. */
+    private static float tail(float[] q, int qOff, float[] keys, int kOff, int from, int headDim) {
+        float sum = 0;
+        for (int c = from; c < headDim; c++) {
+            sum += q[qOff + c] * keys[kOff + c];
+        }
+        return sum;
+    }
 
     /** See {@link Ops#attentionValues}: two vectors of the head at a time, four positions per pass. */
     static void values(float[] p, int len, float[] values, int vOff, int rowStride, int headDim, float[] out, int o) {

@@ -197,12 +197,9 @@ final class CpuShard implements Shard {
                 int h = task % heads;
                 int pos = rowPosition[i];
                 KvCache cache = caches[rowStep[i]];
-                float[] keys = cache.keys[l];
                 int qOff = i * dim + h * headDim;
                 int kvOff = (h / group) * headDim;
-                for (int t = 0; t <= pos; t++) {
-                    score[t] = Ops.dot(q, qOff, keys, t * kvDim + kvOff, headDim) * scale;
-                }
+                Ops.attentionScores(q, qOff, cache.keys[l], kvOff, kvDim, headDim, pos + 1, scale, score);
                 Ops.softmax(score, pos + 1);
                 Ops.attentionValues(score, pos + 1, cache.values[l], kvOff, kvDim, headDim, att, qOff);
             }

@@ -103,6 +103,25 @@ final class Ops {
     }
 
     /**
+     * {@code score[t] = scale * dot(q[qOff..qOff+headDim), keys[kOff + t * rowStride ..][0..headDim))} for t in
+     * [0, len): one query head's attention scores over the cached keys.
+     */
+    static void attentionScores(float[] q, int qOff, float[] keys, int kOff, int rowStride, int headDim, int len, float scale, float[] score) {
+        if (Simd.ENABLED) {
+            AttentionKernels.scores(q, qOff, keys, kOff, rowStride, headDim, len, scale, score);
+            return;
+        }
+        for (int t = 0; t < len; t++) {
+            float s = 0;
+            int at = kOff + t * rowStride;
+            for (int c = 0; c < headDim; c++) {
+                s += q[qOff + c] * keys[at + c];
+            }
+            score[t] = s * scale;
+        }
+    }
+
+    /**
      * {@code out[o..o+headDim) = sum over t in [0, len) of p[t] * values[vOff + t * rowStride ..][0..headDim)}: the
      * attention-weighted sum of one head's values (overwrites {@code out}).
      */
