@@ -38,13 +38,8 @@ final class AttentionKernels {
             score[t + 2] = (a2.reduceLanes(VectorOperators.ADD) + tail(q, qOff, keys, k0 + 2 * rowStride, upper, headDim)) * scale;
             score[t + 3] = (a3.reduceLanes(VectorOperators.ADD) + tail(q, qOff, keys, k0 + 3 * rowStride, upper, headDim)) * scale;
         }
-        for (; t < len; t++) {
-            FloatVector a0 = FloatVector.zero(F);
-            int k0 = kOff + t * rowStride;
-            for (int c = 0; c < upper; c += L) {
-                a0 = FloatVector.fromArray(F, keys, k0 + c).fma(FloatVector.fromArray(F, q, qOff + c), a0);
-            }
-            score[t] = (a0.reduceLanes(VectorOperators.ADD) + tail(q, qOff, keys, k0, upper, headDim)) * scale;
+        for (; t < len; t++) { // up to three positions left
+            score[t] = VectorKernels.dot(q, qOff, keys, kOff + t * rowStride, headDim) * scale;
         }
     }
 
