@@ -48,7 +48,7 @@ final class LoadTestCommand implements Callable<Integer> {
     @Option(names = "--duration", description = "Seconds of the main phase (default: ${DEFAULT-VALUE}).", defaultValue = "60")
     int duration;
 
-    @Option(names = "--batch-seconds", description = "Seconds of each of the 1-stream and 8-stream phases, split into --batch-rounds alternating rounds; 0 = skip them (default: ${DEFAULT-VALUE}).",
+    @Option(names = "--batch-seconds", description = "Seconds of each of the 1-stream and 8-stream phases, split into --batch-rounds alternating rounds after one unmeasured warm-up round; 0 = skip them (default: ${DEFAULT-VALUE}).",
             defaultValue = "15")
     int batchSeconds;
 
@@ -149,15 +149,18 @@ final class LoadTestCommand implements Callable<Integer> {
             List<String> failed = new ArrayList<>();
 
             if (batchSeconds > 0) {
-                // Warm-up, not counted: the references above compiled the one-stream path; this compiles the batched one.
-                failed.addAll(run(client, served, references, 8, 2).failures());
+                int seconds = Math.max(1, batchSeconds / batchRounds);
+                // Warm-up, not counted: one round of each phase as long as a measured one. Two seconds of 8 streams
+                // were not enough: with both cores computing, the JIT's compiler threads still had the batched path's
+                // kernels queued, and the first measured round of 8 streams came out 20-30% below the later ones.
+                failed.addAll(run(client, served, references, 1, seconds).failures());
+                failed.addAll(run(client, served, references, 8, seconds).failures());
                 // Alternating rounds, pooled: this machine's speed drifts over seconds, and two long phases one after
                 // the other would each see a different machine.
                 Phase one = null;
                 Phase eight = null;
                 List<String> perRound = new ArrayList<>();
                 for (int r = 0; r < batchRounds; r++) {
-                    int seconds = Math.max(1, batchSeconds / batchRounds);
                     Phase oneRound = run(client, served, references, 1, seconds);
                     Phase eightRound = run(client, served, references, 8, seconds);
                     perRound.add(String.format(Locale.ROOT, "%.2f (%.1f against %.1f tokens/s)", eightRound.tokensPerSecond() / oneRound.tokensPerSecond(),
