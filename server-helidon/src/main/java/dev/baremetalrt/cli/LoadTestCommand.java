@@ -152,7 +152,7 @@ final class LoadTestCommand implements Callable<Integer> {
                 int seconds = Math.max(1, batchSeconds / batchRounds);
                 // Warm-up, not counted: one round of each phase as long as a measured one. Two seconds of 8 streams
                 // were not enough: with both cores computing, the JIT's compiler threads still had the batched path's
-                // kernels queued, and the first measured round of 8 streams came out 20-30% below the later ones.
+                // kernels queued, and the first measured round of 8 streams came out about a fifth below the later ones.
                 failed.addAll(run(client, served, references, 1, seconds).failures());
                 failed.addAll(run(client, served, references, 8, seconds).failures());
                 // Alternating rounds, pooled: this machine's speed drifts over seconds, and two long phases one after
