@@ -1,0 +1,215 @@
+package dev.baremetalrt.backend.cpu;
+
+import dev.baremetalrt.spi.WeightTensor;
+import dev.baremetalrt.spi.WeightType;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.SplittableRandom;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Measures a candidate layout for Q8_0 matrices that the engine does not use yet: rows interleaved 16 at a
+ * time ({@code [group of 16 rows][block of 32 columns][column][row]} bytes, scales as one 16-float vector per
+ * group and block), multiplied in outer-product form: one widened vector holds a column of 16 rows, each position
+ * adds it times its broadcast input, so no widened tile is stored and no output needs a lane reduction. Against
+ * the row layout's paths ({@link CpuShard#gemmTiles} for 8 positions, {@code dotQ8} per row for one), on one
+ * thread, in the same JVM, alternating round by round; reports medians over the second half of the rounds.
+ * Results in docs/benchmarks.md ("Sixth round").
+ *
+ * <pre>bash backend-cpu/bench/matvec.sh is the model; run with the same class path:
+ * java --add-modules jdk.incubator.vector -cp backend-cpu/target/test-classes:backend-cpu/target/classes:spi/target/classes \
+ *     dev.baremetalrt.backend.cpu.InterleavedQ8Benchmark 5632x2048 4 30</pre>
+ */
+public final class InterleavedQ8Benchmark {
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
+    private static final VectorSpecies<Byte> B = ByteVector.SPECIES_128;
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+
+    private InterleavedQ8Benchmark() {}
+
+    private record Interleaved(MemorySegment quants, float[] scales, int rows, int cols) {
+        static Interleaved of(Q8Matrix m) {
+            int rows = m.rows;
+            int cols = m.cols;
+            int blocks = cols / 32;
+            MemorySegment q = Arena.global().allocate((long) rows * cols, 64);
+            float[] s = new float[rows * blocks];
+            for (int g = 0; g < rows / 16; g++) {
+                for (int b = 0; b < blocks; b++) {
+                    for (int r = 0; r < 16; r++) {
+                        long off = (long) (g * 16 + r) * m.rowBytes + b * 34L;
+                        s[(g * blocks + b) * 16 + r] = WeightMatrix.f16(m.data, off);
+                        for (int k = 0; k < 32; k++) {
+                            q.set(ValueLayout.JAVA_BYTE, ((long) (g * blocks + b) * 32 + k) * 16 + r, m.data.get(ValueLayout.JAVA_BYTE, off + 2 + k));
+                        }
+                    }
+                }
+            }
+            return new Interleaved(q, s, rows, cols);
+        }
+    }
+
+    private static FloatVector column(MemorySegment q, long at) {
+        return (FloatVector) ByteVector.fromMemorySegment(B, q, at, LE).convertShape(VectorOperators.B2F, F, 0);
+    }
+
+    /** out[p * rows + r] for 8 positions given transposed input xT[k * 8 + p]. */
+    static void times8(Interleaved m, float[] xT, float[] out) {
+        int blocks = m.cols / 32;
+        for (int g = 0; g < m.rows / 16; g++) {
+            FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+            long at = (long) g * blocks * 512;
+            for (int b = 0; b < blocks; b++) {
+                FloatVector s0 = FloatVector.zero(F), s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
+                for (int k = b * 256, end = k + 256; k < end; k += 8, at += 16) {
+                    FloatVector w = column(m.quants, at);
+                    s0 = w.fma(FloatVector.broadcast(F, xT[k]), s0);
+                    s1 = w.fma(FloatVector.broadcast(F, xT[k + 1]), s1);
+                    s2 = w.fma(FloatVector.broadcast(F, xT[k + 2]), s2);
+                    s3 = w.fma(FloatVector.broadcast(F, xT[k + 3]), s3);
+                    s4 = w.fma(FloatVector.broadcast(F, xT[k + 4]), s4);
+                    s5 = w.fma(FloatVector.broadcast(F, xT[k + 5]), s5);
+                    s6 = w.fma(FloatVector.broadcast(F, xT[k + 6]), s6);
+                    s7 = w.fma(FloatVector.broadcast(F, xT[k + 7]), s7);
+                }
+                FloatVector scale = FloatVector.fromArray(F, m.scales, (g * blocks + b) * 16);
+                a0 = s0.fma(scale, a0);
+                a1 = s1.fma(scale, a1);
+                a2 = s2.fma(scale, a2);
+                a3 = s3.fma(scale, a3);
+                a4 = s4.fma(scale, a4);
+                a5 = s5.fma(scale, a5);
+                a6 = s6.fma(scale, a6);
+                a7 = s7.fma(scale, a7);
+            }
+            int o = g * 16;
+            int rows = m.rows;
+            a0.intoArray(out, o);
+            a1.intoArray(out, rows + o);
+            a2.intoArray(out, 2 * rows + o);
+            a3.intoArray(out, 3 * rows + o);
+            a4.intoArray(out, 4 * rows + o);
+            a5.intoArray(out, 5 * rows + o);
+            a6.intoArray(out, 6 * rows + o);
+            a7.intoArray(out, 7 * rows + o);
+        }
+    }
+
+    /** out[r] for one position, four FMA chains over the columns. */
+    static void times1(Interleaved m, float[] x, float[] out) {
+        int blocks = m.cols / 32;
+        for (int g = 0; g < m.rows / 16; g++) {
+            FloatVector a0 = FloatVector.zero(F), a1 = a0;
+            long at = (long) g * blocks * 512;
+            for (int b = 0; b < blocks; b++) {
+                FloatVector s0 = FloatVector.zero(F), s1 = s0, s2 = s0, s3 = s0;
+                for (int k = b * 32, end = k + 32; k < end; k += 4, at += 64) {
+                    s0 = column(m.quants, at).fma(FloatVector.broadcast(F, x[k]), s0);
+                    s1 = column(m.quants, at + 16).fma(FloatVector.broadcast(F, x[k + 1]), s1);
+                    s2 = column(m.quants, at + 32).fma(FloatVector.broadcast(F, x[k + 2]), s2);
+                    s3 = column(m.quants, at + 48).fma(FloatVector.broadcast(F, x[k + 3]), s3);
+                }
+                FloatVector scale = FloatVector.fromArray(F, m.scales, (g * blocks + b) * 16);
+                a0 = s0.add(s1).fma(scale, a0);
+                a1 = s2.add(s3).fma(scale, a1);
+            }
+            a0.add(a1).intoArray(out, g * 16);
+        }
+    }
+
+    public static void main(String[] args) {
+        if (FloatVector.SPECIES_PREFERRED.length() != 16) {
+            throw new IllegalStateException("this prototype assumes 512-bit vectors (16 float lanes)");
+        }
+        String[] shape = (args.length > 0 ? args[0] : "5632x2048").split("x");
+        int rows = Integer.parseInt(shape[0]);
+        int cols = Integer.parseInt(shape[1]);
+        int matrices = args.length > 1 ? Integer.parseInt(args[1]) : 4;
+        int rounds = args.length > 2 ? Integer.parseInt(args[2]) : 30;
+        SplittableRandom random = new SplittableRandom(1);
+        List<Q8Matrix> rowLayout = new ArrayList<>();
+        List<Interleaved> interleaved = new ArrayList<>();
+        for (int i = 0; i < matrices; i++) {
+            long bytes = (long) rows * cols / 32 * 34;
+            MemorySegment data = Arena.global().allocate(bytes, 64);
+            for (long j = 0; j < bytes; j++) {
+                data.set(ValueLayout.JAVA_BYTE, j, (byte) random.nextInt());
+            }
+            for (long j = 0; j < bytes; j += 34) {
+                data.set(ValueLayout.JAVA_SHORT_UNALIGNED, j, Float.floatToFloat16((float) random.nextDouble(0.001, 0.01)));
+            }
+            Q8Matrix m = (Q8Matrix) WeightMatrix.of(new WeightTensor("bench." + i, WeightType.Q8_0, new long[] {cols, rows}, data));
+            rowLayout.add(m);
+            interleaved.add(Interleaved.of(m));
+        }
+        float[] x = new float[8 * cols];
+        float[] xT = new float[8 * cols];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) random.nextDouble(-1, 1);
+        }
+        for (int p = 0; p < 8; p++) {
+            for (int k = 0; k < cols; k++) {
+                xT[k * 8 + p] = x[p * cols + k];
+            }
+        }
+        float[] tiles = new float[8 * rows];
+        float[] outer = new float[8 * rows];
+        float[] rowDots = new float[rows];
+        float[] outer1 = new float[rows];
+        List<double[]> perRound = new ArrayList<>();
+        double weights = (double) rows * cols * matrices;
+        for (int round = 0; round < rounds; round++) {
+            long t0 = System.nanoTime();
+            for (Q8Matrix m : rowLayout) {
+                CpuShard.gemmTiles(m, x, 8, tiles, 0, rows / CpuShard.GEMM_TILE_ROWS);
+            }
+            long t1 = System.nanoTime();
+            for (Interleaved m : interleaved) {
+                times8(m, xT, outer);
+            }
+            long t2 = System.nanoTime();
+            for (Q8Matrix m : rowLayout) {
+                for (int r = 0; r < rows; r++) {
+                    rowDots[r] = m.dot(r, x, 0);
+                }
+            }
+            long t3 = System.nanoTime();
+            for (Interleaved m : interleaved) {
+                times1(m, x, outer1);
+            }
+            long t4 = System.nanoTime();
+            perRound.add(new double[] {(t1 - t0) / weights, (t2 - t1) / weights, (t3 - t2) / weights, (t4 - t3) / weights});
+        }
+        double worst = 0;
+        for (int i = 0; i < tiles.length; i++) {
+            worst = Math.max(worst, Math.abs(tiles[i] - outer[i]) / (1e-3 + Math.abs(tiles[i])));
+        }
+        for (int i = 0; i < rows; i++) {
+            worst = Math.max(worst, Math.abs(rowDots[i] - outer1[i]) / (1e-3 + Math.abs(rowDots[i])));
+        }
+        List<double[]> measured = perRound.subList(rounds / 2, rounds);
+        String[] names = {"8 positions, row layout (gemmTiles)", "8 positions, interleaved", "1 position, row layout (dotQ8)", "1 position, interleaved"};
+        System.out.printf("%d x %d Q8_0, %d matrices, one thread, %d rounds (the first %d warm up); largest relative difference %.1e%n",
+                rows, cols, matrices, rounds, rounds / 2, worst);
+        for (int c = 0; c < 4; c++) {
+            int column = c;
+            System.out.printf("%-38s %.4f ns per weight per pass (median)%n", names[c], median(measured.stream().map(r -> r[column]).toList()));
+        }
+        System.out.printf("interleaved / row layout, per round (median): 8 positions %.2fx faster, 1 position %.2fx%n",
+                median(measured.stream().map(r -> r[0] / r[1]).toList()), median(measured.stream().map(r -> r[2] / r[3]).toList()));
+    }
+
+    private static double median(List<Double> values) {
+        List<Double> sorted = new ArrayList<>(values);
+        Collections.sort(sorted);
+        return sorted.get(sorted.size() / 2);
+    }
+}
