@@ -24,8 +24,9 @@ import jdk.incubator.vector.VectorSpecies;
  * thread, in the same JVM, alternating round by round; reports medians over the second half of the rounds.
  * Results in docs/benchmarks.md ("Sixth round").
  *
- * <pre>bash backend-cpu/bench/matvec.sh is the model; run with the same class path:
- * java --add-modules jdk.incubator.vector -cp backend-cpu/target/test-classes:backend-cpu/target/classes:spi/target/classes \
+ * Arguments: shape ({@code ROWSxCOLS}), matrices, rounds. After {@code ./mvnw -o test-compile -pl backend-cpu}:
+ *
+ * <pre>java --add-modules jdk.incubator.vector -cp backend-cpu/target/test-classes:backend-cpu/target/classes:spi/target/classes \
  *     dev.baremetalrt.backend.cpu.InterleavedQ8Benchmark 5632x2048 4 30</pre>
  */
 public final class InterleavedQ8Benchmark {
