@@ -126,6 +126,31 @@ public final class InterleavedQ8Benchmark {
         }
     }
 
+    /** times1 over two groups (32 rows) per pass: each broadcast input serves two columns. */
+    static void times1Pairs(Interleaved m, float[] x, float[] out) {
+        int blocks = m.cols / 32;
+        long groupBytes = (long) blocks * 512;
+        for (int g = 0; g + 1 < m.rows / 16; g += 2) {
+            FloatVector a0 = FloatVector.zero(F), a1 = a0;
+            long at = (long) g * groupBytes;
+            for (int b = 0; b < blocks; b++) {
+                FloatVector s0 = FloatVector.zero(F), s1 = s0, t0 = s0, t1 = s0;
+                for (int k = b * 32, end = k + 32; k < end; k += 2, at += 32) {
+                    FloatVector x0 = FloatVector.broadcast(F, x[k]);
+                    FloatVector x1 = FloatVector.broadcast(F, x[k + 1]);
+                    s0 = column(m.quants, at).fma(x0, s0);
+                    t0 = column(m.quants, at + groupBytes).fma(x0, t0);
+                    s1 = column(m.quants, at + 16).fma(x1, s1);
+                    t1 = column(m.quants, at + groupBytes + 16).fma(x1, t1);
+                }
+                a0 = s0.add(s1).fma(FloatVector.fromArray(F, m.scales, (g * blocks + b) * 16), a0);
+                a1 = t0.add(t1).fma(FloatVector.fromArray(F, m.scales, ((g + 1) * blocks + b) * 16), a1);
+            }
+            a0.intoArray(out, g * 16);
+            a1.intoArray(out, (g + 1) * 16);
+        }
+    }
+
     public static void main(String[] args) {
         if (FloatVector.SPECIES_PREFERRED.length() != 16) {
             throw new IllegalStateException("this prototype assumes 512-bit vectors (16 float lanes)");
@@ -187,7 +212,11 @@ public final class InterleavedQ8Benchmark {
                 times1(m, x, outer1);
             }
             long t4 = System.nanoTime();
-            perRound.add(new double[] {(t1 - t0) / weights, (t2 - t1) / weights, (t3 - t2) / weights, (t4 - t3) / weights});
+            for (Interleaved m : interleaved) {
+                times1Pairs(m, x, outer1);
+            }
+            long t5 = System.nanoTime();
+            perRound.add(new double[] {(t1 - t0) / weights, (t2 - t1) / weights, (t3 - t2) / weights, (t4 - t3) / weights, (t5 - t4) / weights});
         }
         double worst = 0;
         for (int i = 0; i < tiles.length; i++) {
@@ -197,10 +226,11 @@ public final class InterleavedQ8Benchmark {
             worst = Math.max(worst, Math.abs(rowDots[i] - outer1[i]) / (1e-3 + Math.abs(rowDots[i])));
         }
         List<double[]> measured = perRound.subList(rounds / 2, rounds);
-        String[] names = {"8 positions, row layout (gemmTiles)", "8 positions, interleaved", "1 position, row layout (dotQ8)", "1 position, interleaved"};
+        String[] names = {"8 positions, row layout (gemmTiles)", "8 positions, interleaved", "1 position, row layout (dotQ8)", "1 position, interleaved",
+                "1 position, interleaved, 2 groups"};
         System.out.printf("%d x %d Q8_0, %d matrices, one thread, %d rounds (the first %d warm up); largest relative difference %.1e%n",
                 rows, cols, matrices, rounds, rounds / 2, worst);
-        for (int c = 0; c < 4; c++) {
+        for (int c = 0; c < names.length; c++) {
             int column = c;
             System.out.printf("%-38s %.4f ns per weight per pass (median)%n", names[c], median(measured.stream().map(r -> r[column]).toList()));
         }
