@@ -77,6 +77,7 @@ public final class InterleavedQ8Benchmark {
             for (int b = 0; b < blocks; b++) {
                 FloatVector scaleA = FloatVector.fromArray(F, m.scales, (g * blocks + b) * 16);
                 FloatVector scaleC = FloatVector.fromArray(F, m.scales, ((g + 1) * blocks + b) * 16);
+                // Written out position by position, as VectorKernels.gemm4x4: vectors in an array would escape and be boxed.
                 for (int k = b * 256, end = k + 256; k < end; k += 8, at += 16) {
                     FloatVector wa = column(m.quants, at).mul(scaleA);
                     FloatVector wc = column(m.quants, at + gb).mul(scaleC);
