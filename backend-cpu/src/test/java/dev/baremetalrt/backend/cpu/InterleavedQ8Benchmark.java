@@ -177,14 +177,7 @@ public final class InterleavedQ8Benchmark {
         List<Q8Matrix> rowLayout = new ArrayList<>();
         List<Interleaved> interleaved = new ArrayList<>();
         for (int i = 0; i < matrices; i++) {
-            long bytes = (long) rows * cols / 32 * 34;
-            MemorySegment data = Arena.global().allocate(bytes, 64);
-            for (long j = 0; j < bytes; j++) {
-                data.set(ValueLayout.JAVA_BYTE, j, (byte) random.nextInt());
-            }
-            for (long j = 0; j < bytes; j += 34) {
-                data.set(ValueLayout.JAVA_SHORT_UNALIGNED, j, Float.floatToFloat16((float) random.nextDouble(0.001, 0.01)));
-            }
+            MemorySegment data = MatVecBenchmark.randomWeights(WeightType.Q8_0, (long) rows * cols, random);
             Q8Matrix m = (Q8Matrix) WeightMatrix.of(new WeightTensor("bench." + i, WeightType.Q8_0, new long[] {cols, rows}, data));
             rowLayout.add(m);
             interleaved.add(Interleaved.of(m));

@@ -130,7 +130,7 @@ public final class MatVecBenchmark {
     }
 
     /** Random bytes; every block's f16 scale (and min scale) set to 1/128, F16 values drawn in [-1, 1). */
-    private static MemorySegment randomWeights(WeightType type, long values, SplittableRandom random) {
+    static MemorySegment randomWeights(WeightType type, long values, SplittableRandom random) {
         long bytes = type.byteSize(values);
         MemorySegment data = Arena.global().allocate(bytes, 64);
         if (type == WeightType.F16) {
