@@ -1,5 +1,19 @@
 package dev.baremetalrt.backend.cpu;
 
+import static dev.baremetalrt.backend.cpu.Workspace.Slot.ATT;
+import static dev.baremetalrt.backend.cpu.Workspace.Slot.COS;
+import static dev.baremetalrt.backend.cpu.Workspace.Slot.DOWN;
+import static dev.baremetalrt.backend.cpu.Workspace.Slot.GATE;
+import static dev.baremetalrt.backend.cpu.Workspace.Slot.K;
+import static dev.baremetalrt.backend.cpu.Workspace.Slot.LOGITS;
+import static dev.baremetalrt.backend.cpu.Workspace.Slot.NORMED;
+import static dev.baremetalrt.backend.cpu.Workspace.Slot.O;
+import static dev.baremetalrt.backend.cpu.Workspace.Slot.Q;
+import static dev.baremetalrt.backend.cpu.Workspace.Slot.SIN;
+import static dev.baremetalrt.backend.cpu.Workspace.Slot.UP;
+import static dev.baremetalrt.backend.cpu.Workspace.Slot.V;
+import static dev.baremetalrt.backend.cpu.Workspace.Slot.X;
+import static dev.baremetalrt.backend.cpu.Workspace.Slot.XB;
 import static java.util.Objects.requireNonNull;
 
 import dev.baremetalrt.spi.BackendException;
@@ -35,6 +49,11 @@ final class CpuShard implements Shard {
      * for 8; 32 positions were the same either way (MatVecBenchmark {@code --positions 1,8g --matrices 40}).
      */
     static final int GEMM_TILE_ROWS = 4;
+    /**
+     * Positions from which a padded 8-position pass over a repacked matrix beats one pass per position: a pass for
+     * 8 costs about 2.5 single ones (InterleavedQ8Benchmark: 0.10-0.15 against 0.04-0.08 ns per weight).
+     */
+    static final int PACKED_CHUNK_FROM = 3;
     /** See {@link #rowsWorthAThread}. */
     private static final int ELEMENTS_WORTH_A_THREAD = 32 * 1024;
     /** Each worker's widened rows, kept between calls (otherwise one tile per matrix and thread: by arithmetic ~12 MB per tinyllama decode step). */
@@ -48,6 +67,7 @@ final class CpuShard implements Shard {
     private final Map<String, KvCache> sessions = new ConcurrentHashMap<>();
     private final Consumer<CpuShard> onClose;
     private final ThreadLocal<float[]> scores;
+    private final Workspace work = new Workspace();
     private volatile boolean closed;
 
     CpuShard(ShardSpec spec, Parallel parallel, Consumer<CpuShard> onClose) {
@@ -126,7 +146,7 @@ final class CpuShard implements Shard {
         int n = batch.totalPositions();
         int[] rowPosition = new int[n];
         int[] rowStep = new int[n];
-        float[] x = new float[n * dim];
+        float[] x = work.floats(X, n * dim);
         int row = 0;
         for (int s = 0; s < steps.size(); s++) {
             SessionStep step = steps.get(s);
@@ -144,8 +164,8 @@ final class CpuShard implements Shard {
             caches[s].ensure(step.startPosition() + count);
         }
         int pairs = invFreq.length;
-        float[] cos = new float[n * pairs];
-        float[] sin = new float[n * pairs];
+        float[] cos = work.floats(COS, n * pairs);
+        float[] sin = work.floats(SIN, n * pairs);
         Ops.ropeTables(rowPosition, n, invFreq, cos, sin);
         for (int l = 0; l < weights.layers.length; l++) {
             layer(l, x, n, rowPosition, rowStep, caches, cos, sin);
@@ -168,17 +188,17 @@ final class CpuShard implements Shard {
         int kvDim = config.kvDim();
         int headDim = config.headDim();
         float eps = config.rmsNormEps();
-        float[] xb = new float[n * dim];
+        float[] xb = work.floats(XB, n * dim);
         int normRows = rowsWorthAThread(dim);
         parallel.forRange(n, normRows, (a, b) -> {
             for (int i = a; i < b; i++) {
                 Ops.rmsNorm(xb, i * dim, x, i * dim, w.attnNorm(), dim, eps);
             }
         });
-        float[][] qkv = matmuls(xb, n, w.q(), w.k(), w.v());
-        float[] q = qkv[0];
-        float[] k = qkv[1];
-        float[] v = qkv[2];
+        float[] q = work.floats(Q, n * dim);
+        float[] k = work.floats(K, n * kvDim);
+        float[] v = work.floats(V, n * kvDim);
+        matmuls(xb, n, new WeightMatrix[] {w.q(), w.k(), w.v()}, q, k, v);
         for (int i = 0; i < n; i++) {
             Ops.rope(q, i * dim, config.headCount(), headDim, cos, sin, i, invFreq.length);
             Ops.rope(k, i * kvDim, config.kvHeadCount(), headDim, cos, sin, i, invFreq.length);
@@ -186,7 +206,7 @@ final class CpuShard implements Shard {
             System.arraycopy(k, i * kvDim, cache.keys[l], rowPosition[i] * kvDim, kvDim);
             System.arraycopy(v, i * kvDim, cache.values[l], rowPosition[i] * kvDim, kvDim);
         }
-        float[] att = new float[n * dim];
+        float[] att = work.floats(ATT, n * dim);
         int heads = config.headCount();
         int group = config.groupSize();
         float scale = (float) (1.0 / Math.sqrt(headDim));
@@ -204,19 +224,19 @@ final class CpuShard implements Shard {
                 Ops.attentionValues(score, pos + 1, cache.values[l], kvOff, kvDim, headDim, att, qOff);
             }
         });
-        float[] o = matmul(w.o(), att, n);
+        float[] o = matmul(w.o(), att, n, work.floats(O, n * dim));
         Ops.addInPlace(x, o, n * dim);
         parallel.forRange(n, normRows, (a, b) -> {
             for (int i = a; i < b; i++) {
                 Ops.rmsNorm(xb, i * dim, x, i * dim, w.ffnNorm(), dim, eps);
             }
         });
-        float[][] gateUp = matmuls(xb, n, w.gate(), w.up());
-        float[] gate = gateUp[0];
-        float[] up = gateUp[1];
         int ffn = config.ffnDim();
+        float[] gate = work.floats(GATE, n * ffn);
+        float[] up = work.floats(UP, n * ffn);
+        matmuls(xb, n, new WeightMatrix[] {w.gate(), w.up()}, gate, up);
         parallel.forRange(n, rowsWorthAThread(ffn), (a, b) -> Ops.siluMul(gate, up, a * ffn, (b - a) * ffn));
-        float[] down = matmul(w.down(), gate, n);
+        float[] down = matmul(w.down(), gate, n, work.floats(DOWN, n * dim));
         Ops.addInPlace(x, down, n * dim);
     }
 
@@ -228,9 +248,10 @@ final class CpuShard implements Shard {
         return Math.max(1, ELEMENTS_WORTH_A_THREAD / width);
     }
 
-    /** out[p, r] = dot(w row r, x[p, :]) for p in [0, n). */
-    private float[] matmul(WeightMatrix w, float[] x, int n) {
-        return matmuls(x, n, w)[0];
+    /** out[p, r] = dot(w row r, x[p, :]) for p in [0, n); returns {@code out}. */
+    private float[] matmul(WeightMatrix w, float[] x, int n, float[] out) {
+        matmuls(x, n, new WeightMatrix[] {w}, out);
+        return out;
     }
 
     /**
@@ -238,14 +259,23 @@ final class CpuShard implements Shard {
      * slowest thread instead of one per matrix (q, k and v; gate and up). Work is split in units of a register
      * tile's rows ({@link #gemmTiles} path) or of {@link #ROW_UNIT} rows (per-row kernels), numbered across the matrices.
      */
-    private float[][] matmuls(float[] x, int n, WeightMatrix... ws) {
-        float[][] outs = new float[ws.length][];
+    private void matmuls(float[] x, int n, WeightMatrix[] ws, float[]... outs) {
         float[][][] prepared = new float[ws.length][][];
         boolean[] tiles = new boolean[ws.length];
         int[] firstUnit = new int[ws.length + 1];
+        float[][] transposed = null; // chunks of 8 positions, for repacked matrices
         for (int i = 0; i < ws.length; i++) {
             WeightMatrix w = ws[i];
-            outs[i] = new float[n * w.rows];
+            if (w.packed() != null) {
+                if (transposed == null && n >= PACKED_CHUNK_FROM) {
+                    transposed = work.chunks((n + 7) / 8, 8 * w.cols);
+                    for (int c = 0; c < transposed.length; c++) {
+                        Q8Interleaved.transpose8(x, w.cols, 8 * c, Math.min(8, n - 8 * c), transposed[c]);
+                    }
+                }
+                firstUnit[i + 1] = firstUnit[i] + w.rows / Q8Interleaved.UNIT_ROWS;
+                continue;
+            }
             tiles[i] = n >= w.gemmFromPositions() && Simd.ENABLED;
             if (!tiles[i]) {
                 prepared[i] = new float[n][];
@@ -256,6 +286,7 @@ final class CpuShard implements Shard {
             int unitRows = tiles[i] ? GEMM_TILE_ROWS : ROW_UNIT;
             firstUnit[i + 1] = firstUnit[i] + (w.rows + unitRows - 1) / unitRows;
         }
+        float[][] xT = transposed;
         parallel.forRange(firstUnit[ws.length], 1, (u0, u1) -> {
             for (int i = 0; i < ws.length; i++) {
                 int a = Math.max(u0, firstUnit[i]) - firstUnit[i];
@@ -263,14 +294,16 @@ final class CpuShard implements Shard {
                 if (a >= b) {
                     continue;
                 }
-                if (tiles[i]) {
+                Q8Interleaved packed = ws[i].packed();
+                if (packed != null) {
+                    packedRange(packed, x, n, xT, outs[i], a, b);
+                } else if (tiles[i]) {
                     gemmTiles(ws[i], x, n, outs[i], a, b);
                 } else {
                     rowRange(ws[i], x, n, prepared[i], outs[i], a * ROW_UNIT, Math.min(ws[i].rows, b * ROW_UNIT));
                 }
             }
         });
-        return outs;
     }
 
     /**
@@ -299,6 +332,25 @@ final class CpuShard implements Shard {
                     out[p * rows + r] = w.dot(r, x, p * cols, prepared[p]);
                 }
             }
+        }
+    }
+
+    /**
+     * Units [u0, u1) of a repacked matrix's rows for n positions: chunks of 8 positions (the last one padded when it
+     * has {@link #PACKED_CHUNK_FROM} or more) through {@link Q8Interleaved#times8}, fewer one at a time.
+     */
+    static void packedRange(Q8Interleaved m, float[] x, int n, float[][] xT, float[] out, int u0, int u1) {
+        int p = 0;
+        for (int c = 0; xT != null && c < xT.length; c++) {
+            int count = Math.min(8, n - 8 * c);
+            if (count < PACKED_CHUNK_FROM) {
+                break;
+            }
+            m.times8(xT[c], count, 8 * c, out, u0, u1);
+            p = 8 * c + count;
+        }
+        for (; p < n; p++) {
+            m.times1(x, p * m.cols, out, p * m.rows, u0, u1);
         }
     }
 
@@ -369,7 +421,7 @@ final class CpuShard implements Shard {
         for (SessionStep step : steps) {
             selected += step.logits() == SessionStep.Logits.ALL ? step.positions() : 1;
         }
-        float[] normed = new float[selected * dim];
+        float[] normed = work.floats(NORMED, selected * dim);
         int row = 0;
         int out = 0;
         for (SessionStep step : steps) {
@@ -381,7 +433,7 @@ final class CpuShard implements Shard {
             row += count;
         }
         int vocab = config.vocabSize();
-        float[] logits = matmul(weights.output, normed, selected);
+        float[] logits = matmul(weights.output, normed, selected, work.floats(LOGITS, selected * vocab));
         List<StepResult.Output> outputs = new ArrayList<>(steps.size());
         int at = 0;
         for (SessionStep step : steps) {

@@ -4,9 +4,12 @@ import dev.baremetalrt.spi.ModelConfig;
 import dev.baremetalrt.spi.ShardSpec;
 import dev.baremetalrt.spi.TensorNames;
 import dev.baremetalrt.spi.WeightTensor;
+import java.util.logging.Logger;
 
 /** The tensors of one shard, checked against the hyperparameters. Norm vectors are copied to float arrays. */
 final class CpuWeights {
+    private static final Logger LOG = Logger.getLogger(CpuWeights.class.getName());
+
     record Layer(float[] attnNorm, WeightMatrix q, WeightMatrix k, WeightMatrix v, WeightMatrix o,
                  float[] ffnNorm, WeightMatrix gate, WeightMatrix up, WeightMatrix down) {}
 
@@ -18,6 +21,9 @@ final class CpuWeights {
     long residentBytes;
 
     private final ShardSpec spec;
+    /** Matrices that could have been repacked but were not, for lack of heap, and their bytes. */
+    private int unpacked;
+    private long unpackedBytes;
 
     private CpuWeights(ShardSpec spec) {
         this.spec = spec;
@@ -26,9 +32,9 @@ final class CpuWeights {
         embedding = spec.embedding() ? matrix(TensorNames.TOKEN_EMBEDDING, dim, c.vocabSize()) : null;
         if (spec.head()) {
             outputNorm = vector(TensorNames.OUTPUT_NORM, dim);
-            output = spec.weights().tensor(TensorNames.OUTPUT).isPresent()
+            output = product(spec.weights().tensor(TensorNames.OUTPUT).isPresent()
                     ? matrix(TensorNames.OUTPUT, dim, c.vocabSize())
-                    : matrix(TensorNames.TOKEN_EMBEDDING, dim, c.vocabSize()); // tied head
+                    : matrix(TensorNames.TOKEN_EMBEDDING, dim, c.vocabSize())); // tied head
         } else {
             outputNorm = null;
             output = null;
@@ -38,14 +44,20 @@ final class CpuWeights {
             int l = spec.layers().start() + i;
             layers[i] = new Layer(
                     vector(TensorNames.attnNorm(l), dim),
-                    matrix(TensorNames.attnQ(l), dim, dim),
-                    matrix(TensorNames.attnK(l), dim, c.kvDim()),
-                    matrix(TensorNames.attnV(l), dim, c.kvDim()),
-                    matrix(TensorNames.attnOutput(l), dim, dim),
+                    product(matrix(TensorNames.attnQ(l), dim, dim)),
+                    product(matrix(TensorNames.attnK(l), dim, c.kvDim())),
+                    product(matrix(TensorNames.attnV(l), dim, c.kvDim())),
+                    product(matrix(TensorNames.attnOutput(l), dim, dim)),
                     vector(TensorNames.ffnNorm(l), dim),
-                    matrix(TensorNames.ffnGate(l), dim, c.ffnDim()),
-                    matrix(TensorNames.ffnUp(l), dim, c.ffnDim()),
-                    matrix(TensorNames.ffnDown(l), c.ffnDim(), dim));
+                    product(matrix(TensorNames.ffnGate(l), dim, c.ffnDim())),
+                    product(matrix(TensorNames.ffnUp(l), dim, c.ffnDim())),
+                    product(matrix(TensorNames.ffnDown(l), c.ffnDim(), dim)));
+        }
+        if (unpacked > 0) {
+            LOG.warning(("cpu backend, %s: %d Q8_0 matrices (%.2f GB) keep the file's row layout for products, because the heap"
+                    + " (max %.2f GB) has no room to repack them; batched decoding is slower for them. Raise -Xmx (BRT_JAVA_OPTS),"
+                    + " or set brt.cpu.repack=false to silence this.").formatted(spec.describe(), unpacked, unpackedBytes / 1e9,
+                    Runtime.getRuntime().maxMemory() / 1e9));
         }
     }
 
@@ -56,6 +68,32 @@ final class CpuWeights {
     private WeightMatrix matrix(String name, int cols, int rows) {
         WeightMatrix m = WeightMatrix.of(spec.weights().requireTensor(name, cols, rows));
         mappedBytes += m.byteSize();
+        return m;
+    }
+
+    /**
+     * A matrix used in products: repacked ({@link Q8Interleaved}) where its type has a faster layout for them and the
+     * heap has room for the copy with a quarter of the maximum heap to spare; products then no longer read the mapped
+     * file for it.
+     */
+    private WeightMatrix product(WeightMatrix m) {
+        if (!Simd.ENABLED || Simd.LANES != 16) {
+            return m; // checked first: Q8Interleaved's vector species must not load without the Vector API
+        }
+        long bytes = Q8Interleaved.byteSizeFor(m);
+        if (bytes == 0) {
+            return m;
+        }
+        Runtime rt = Runtime.getRuntime();
+        long headroom = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory()) - rt.maxMemory() / 4;
+        if (bytes > headroom) {
+            unpacked++;
+            unpackedBytes += bytes;
+            return m;
+        }
+        m.packForProducts();
+        residentBytes += m.packed().byteSize();
+        mappedBytes -= m.byteSize();
         return m;
     }
 

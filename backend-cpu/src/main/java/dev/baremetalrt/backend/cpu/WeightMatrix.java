@@ -83,6 +83,18 @@ abstract class WeightMatrix {
         return 4;
     }
 
+    /** This matrix repacked for products ({@link Q8Interleaved}), or null: the row layout serves. Set once, at load. */
+    private Q8Interleaved packed;
+
+    /** Builds the repacked copy where the type and shape have one (the weights of matrix products, at load). */
+    void packForProducts() {
+        packed = Q8Interleaved.of(this);
+    }
+
+    Q8Interleaved packed() {
+        return packed;
+    }
+
     /** Writes row {@code row} as floats into {@code out[outOff ..]}. */
     abstract void dequantizeRow(int row, float[] out, int outOff);
 

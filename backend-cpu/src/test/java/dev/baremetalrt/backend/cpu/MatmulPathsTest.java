@@ -9,6 +9,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -70,9 +71,64 @@ class MatmulPathsTest {
         }
     }
 
+    /**
+     * Q8_0 repacked for products ({@link Q8Interleaved}, where this machine has 16-lane vectors): one position at a
+     * time and chunks of 8, padded ones included, against the same double-precision product of the row layout.
+     */
+    @Test
+    void repackedQ8AgreesWithTheWidenedRows() {
+        int rowCount = 2 * Q8Interleaved.UNIT_ROWS;
+        SplittableRandom rnd = new SplittableRandom(5);
+        try (Arena arena = Arena.ofConfined()) {
+            WeightMatrix w = WeightMatrix.of(new WeightTensor("blk.0.ffn_up.weight", WeightType.Q8_0, new long[] {COLS, rowCount},
+                    randomWeights(WeightType.Q8_0, rowCount, arena, rnd)));
+            Q8Interleaved packed = Q8Interleaved.repack((Q8Matrix) w);
+            float[] row = new float[COLS];
+            double[][] rows = new double[rowCount][COLS];
+            for (int r = 0; r < rowCount; r++) {
+                w.dequantizeRow(r, row, 0);
+                for (int c = 0; c < COLS; c++) {
+                    rows[r][c] = row[c];
+                }
+            }
+            for (int n : new int[] {1, 2, 3, 7, 8, 9, 10, 11, 16, 18}) {
+                float[] x = new float[n * COLS];
+                for (int i = 0; i < x.length; i++) {
+                    x[i] = (float) rnd.nextDouble(-1, 1);
+                }
+                float[][] xT = null;
+                if (n >= CpuShard.PACKED_CHUNK_FROM) {
+                    xT = new float[(n + 7) / 8][8 * COLS];
+                    for (int c = 0; c < xT.length; c++) {
+                        Q8Interleaved.transpose8(x, COLS, 8 * c, Math.min(8, n - 8 * c), xT[c]);
+                    }
+                }
+                float[] out = new float[n * rowCount];
+                java.util.Arrays.fill(out, Float.NaN); // every output must be written
+                CpuShard.packedRange(packed, x, n, xT, out, 0, 1);
+                CpuShard.packedRange(packed, x, n, xT, out, 1, 2);
+                for (int p = 0; p < n; p++) {
+                    for (int r = 0; r < rowCount; r++) {
+                        double want = 0;
+                        double magnitude = 0;
+                        for (int c = 0; c < COLS; c++) {
+                            want += rows[r][c] * x[p * COLS + c];
+                            magnitude += Math.abs(rows[r][c] * x[p * COLS + c]);
+                        }
+                        assertEquals(want, out[p * rowCount + r], 1e-5 * magnitude + 1e-6, "repacked Q8_0, %d positions, position %d, row %d".formatted(n, p, r));
+                    }
+                }
+            }
+        }
+    }
+
     /** Random values for float types; random bytes with finite block scales in [0.001, 0.1) for quantized ones. */
     private static MemorySegment randomWeights(WeightType type, Arena arena, SplittableRandom rnd) {
-        long values = (long) ROWS * COLS;
+        return randomWeights(type, ROWS, arena, rnd);
+    }
+
+    private static MemorySegment randomWeights(WeightType type, int rowCount, Arena arena, SplittableRandom rnd) {
+        long values = (long) rowCount * COLS;
         MemorySegment data = arena.allocate(type.byteSize(values));
         var f16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
         switch (type) {
