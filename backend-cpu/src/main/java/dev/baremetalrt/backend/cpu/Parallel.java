@@ -9,7 +9,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * microseconds long). The calling thread works too; chunks are claimed from an atomic counter, shrinking
  * as the range runs out (guided scheduling), so uneven chunks even out and the threads finish close
  * together; workers spin for {@link #SPIN_NANOS} after a job before parking, so back-to-back calls
- * within one forward pass pay no wake-up. A ForkJoinPool here cost 0.1-0.3 ms per call and made two
+ * within one forward pass pay no wake-up. The caller, once its own chunks are done, spins only
+ * {@link #CALLER_SPIN_NANOS} for the others' and then parks until the last one ends (docs/benchmarks.md, "Seventh round"). A ForkJoinPool here cost 0.1-0.3 ms per call and made two
  * threads no faster than one on 2048-row matrices (measured).
  */
 final class Parallel implements AutoCloseable {
@@ -20,6 +21,12 @@ final class Parallel implements AutoCloseable {
     }
 
     private static final long SPIN_NANOS = 200_000;
+    /**
+     * How long the caller spins for the other threads' last chunks before parking until they finish. Past this, a
+     * worker is usually off its core (preempted: on a 2-core machine serving HTTP, often), and a spinning caller would
+     * hold the core it needs.
+     */
+    private static final long CALLER_SPIN_NANOS = 20_000;
     private static final AtomicInteger POOLS = new AtomicInteger();
 
     private final int threads;
@@ -35,9 +42,11 @@ final class Parallel implements AutoCloseable {
         final int parts;
         final AtomicInteger next = new AtomicInteger();
         final AtomicInteger done = new AtomicInteger();
+        final Thread caller;
         volatile Throwable failure;
 
         Job(RangeBody body, int n, int minChunk, int parts) {
+            this.caller = Thread.currentThread();
             this.body = body;
             this.n = n;
             this.minChunk = minChunk;
@@ -61,7 +70,9 @@ final class Parallel implements AutoCloseable {
                 } catch (Throwable t) {
                     failure = t;
                 } finally {
-                    done.addAndGet(end - start);
+                    if (done.addAndGet(end - start) == n && Thread.currentThread() != caller) {
+                        LockSupport.unpark(caller);
+                    }
                 }
             }
         }
@@ -104,8 +115,13 @@ final class Parallel implements AutoCloseable {
                 LockSupport.unpark(w);
             }
             j.work();
+            long deadline = System.nanoTime() + CALLER_SPIN_NANOS;
             while (j.done.get() < n) {
-                Thread.onSpinWait();
+                if (System.nanoTime() < deadline) {
+                    Thread.onSpinWait();
+                } else {
+                    LockSupport.parkNanos(this, CALLER_SPIN_NANOS); // unparked by whoever finishes the last chunk
+                }
             }
             job = null;
             if (j.failure instanceof RuntimeException e) {
