@@ -10,8 +10,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * as the range runs out (guided scheduling), so uneven chunks even out and the threads finish close
  * together; workers spin for {@link #SPIN_NANOS} after a job before parking, so back-to-back calls
  * within one forward pass pay no wake-up. The caller, once its own chunks are done, spins only
- * {@link #CALLER_SPIN_NANOS} for the others' and then parks until the last one ends (docs/benchmarks.md, "Seventh round"). A ForkJoinPool here cost 0.1-0.3 ms per call and made two
- * threads no faster than one on 2048-row matrices (measured).
+ * {@link #CALLER_SPIN_NANOS} for the others' and then parks until the last one ends (docs/benchmarks.md,
+ * "Seventh round"). A ForkJoinPool here cost 0.1-0.3 ms per call and made two threads no faster than one on
+ * 2048-row matrices (measured).
  */
 final class Parallel implements AutoCloseable {
     /** Work on the half-open range [start, end). */
