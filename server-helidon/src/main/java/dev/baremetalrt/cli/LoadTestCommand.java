@@ -208,6 +208,15 @@ final class LoadTestCommand implements Callable<Integer> {
         }
     }
 
+    /** An exception's message and its causes' (the JDK client's "closed" says nothing without them). */
+    static String describe(Throwable e) {
+        StringBuilder sb = new StringBuilder(String.valueOf(e.getMessage()));
+        for (Throwable c = e.getCause(); c != null && c != c.getCause(); c = c.getCause()) {
+            sb.append(" <- ").append(c.getClass().getSimpleName()).append(": ").append(c.getMessage());
+        }
+        return sb.toString();
+    }
+
     /** {@code streams} clients send requests back to back for {@code seconds}; requests started before the end finish. */
     private Phase run(StreamingChatClient client, ServedModel served, List<String> references, int streams, int seconds) throws InterruptedException {
         String modelId = served.id();
@@ -238,7 +247,7 @@ final class LoadTestCommand implements Callable<Integer> {
                             failures.add("client %d request %d: the streamed text differs from the reference for '%s'".formatted(clientIndex, i, PROMPTS.get(p)));
                         }
                     } catch (Exception e) {
-                        failures.add("client %d request %d: %s".formatted(clientIndex, i, e.getMessage()));
+                        failures.add("client %d request %d: %s".formatted(clientIndex, i, describe(e)));
                         return;
                     }
                 }

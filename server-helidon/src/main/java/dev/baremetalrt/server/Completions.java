@@ -24,6 +24,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ExecutionException;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 /**
  * {@code POST /v1/chat/completions} and {@code POST /v1/completions}: validate, render and tokenize, submit
@@ -33,6 +35,8 @@ import java.util.concurrent.ExecutionException;
  * generation, which frees its KV cache at the scheduler's next step.
  */
 final class Completions {
+    private static final Logger LOG = Logger.getLogger(Completions.class.getName());
+
     private static final Set<String> ROLES = Set.of("system", "developer", "user", "assistant", "tool");
 
     private final Map<String, ServedModel> models;
@@ -233,6 +237,10 @@ final class Completions {
         } catch (InterruptedException e) {
             handle.cancel();
             Thread.currentThread().interrupt();
+        } catch (RuntimeException e) { // a bug: say so in the log instead of only cutting the client's connection
+            handle.cancel();
+            LOG.log(Level.SEVERE, "streaming a completion failed after its response started; the client's connection is closed", e);
+            throw e;
         }
     }
 

@@ -216,6 +216,13 @@ class BrtCommandTest {
     }
 
     @Test
+    void loadtestFailuresNameTheirCauses() {
+        IOException closed = new IOException("closed", new IOException("connection reset", new java.io.EOFException("EOF reached")));
+        assertEquals("closed <- IOException: connection reset <- EOFException: EOF reached", LoadTestCommand.describe(closed));
+        assertEquals("plain", LoadTestCommand.describe(new IllegalStateException("plain")));
+    }
+
+    @Test
     void backendsListsTheCpuBackend() {
         Cli r = Cli.run("backends");
         assertEquals(0, r.exitCode());
