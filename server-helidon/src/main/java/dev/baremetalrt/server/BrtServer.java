@@ -6,6 +6,7 @@ import dev.baremetalrt.core.json.JsonWriter;
 import dev.baremetalrt.core.tokenizer.Tokenizer;
 import io.helidon.http.HeaderNames;
 import io.helidon.webserver.WebServer;
+import io.helidon.webserver.WebServerConfig;
 import io.helidon.webserver.http.FilterChain;
 import io.helidon.webserver.http.HttpRouting;
 import io.helidon.webserver.http.RoutingRequest;
@@ -42,19 +43,28 @@ public final class BrtServer implements AutoCloseable {
     private final Completions completions = new Completions(models, metrics);
     private final List<byte[]> keyDigests;
     private final int expectedModels;
+    private final WebServerConfig serverConfig;
     private final WebServer server;
 
     private BrtServer(ServerConfig config, int expectedModels) {
         this.config = requireNonNull(config, "config is null");
         this.expectedModels = expectedModels;
         this.keyDigests = config.apiKeys().stream().map(BrtServer::sha256).toList();
-        this.server = WebServer.builder()
+        this.serverConfig = WebServer.builder()
                 .host(config.host())
                 .port(config.port())
+                // Streams write one small event per token: with Nagle's algorithm on (Helidon's default) each write
+                // waited for the client's delayed ACK of the one before, up to 40 ms, and the first token came late.
+                .connectionOptions(socket -> socket.tcpNoDelay(true))
                 .shutdownHook(false)
                 .routing(this::routing)
-                .build()
-                .start();
+                .buildPrototype();
+        this.server = WebServer.create(serverConfig).start();
+    }
+
+    /** Whether accepted connections have Nagle's algorithm off (checked by tests: a token's event must leave at once). */
+    boolean tcpNoDelay() {
+        return serverConfig.connectionOptions().tcpNoDelay();
     }
 
     /** Starts listening; models follow with {@link #add}. */

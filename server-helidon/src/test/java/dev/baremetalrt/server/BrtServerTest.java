@@ -56,6 +56,11 @@ class BrtServerTest {
     }
 
     @Test
+    void connectionsSendEachEventAtOnce() {
+        assertTrue(server.tcpNoDelay(), "TCP_NODELAY must be on: with Nagle a streamed token waits for the previous one's ACK");
+    }
+
+    @Test
     void greedyChatEqualsTheEngineOnTheRenderedPrompt() throws Exception {
         Map<String, Object> r = json(post("/v1/chat/completions", """
                 {"model": "stories260K", "messages": [{"role": "user", "content": [{"type": "text", "text": "Once upon a time"}]}],
