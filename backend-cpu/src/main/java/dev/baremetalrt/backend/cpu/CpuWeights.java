@@ -4,6 +4,7 @@ import dev.baremetalrt.spi.ModelConfig;
 import dev.baremetalrt.spi.ShardSpec;
 import dev.baremetalrt.spi.TensorNames;
 import dev.baremetalrt.spi.WeightTensor;
+import java.lang.foreign.MemorySegment;
 import java.util.logging.Logger;
 
 /** The tensors of one shard, checked against the hyperparameters. Norm vectors are copied to float arrays. */
@@ -73,8 +74,8 @@ final class CpuWeights {
 
     /**
      * A matrix used in products: repacked ({@link Q8Interleaved}) where its type has a faster layout for them and the
-     * heap has room for the copy with a quarter of the maximum heap to spare; products then no longer read the mapped
-     * file for it.
+     * heap has room for the copy with a quarter of the maximum heap to spare. Products then no longer read the mapped
+     * file for it, so its pages there are given back ({@link MemorySegment#unload}; a row lookup reads them again).
      */
     private WeightMatrix product(WeightMatrix m) {
         if (!Simd.ENABLED || Simd.LANES != 16) {
@@ -94,6 +95,9 @@ final class CpuWeights {
         m.packForProducts();
         residentBytes += m.packed().byteSize();
         mappedBytes -= m.byteSize();
+        if (m.data.isMapped()) {
+            m.data.unload();
+        }
         return m;
     }
 
