@@ -81,19 +81,20 @@ final class Q8Interleaved {
         int blocks = cols / 32;
         byte[] quants = new byte[rows * cols];
         float[] scales = new float[rows * blocks];
-        byte[] block = new byte[34];
-        byte[] packed = new byte[32 * GROUP];
+        int rowBytes = (int) m.rowBytes;
+        byte[] group = new byte[GROUP * rowBytes];
         for (int g = 0; g < rows / GROUP; g++) {
+            // One bulk read per group of rows, then the bytes are scattered in memory.
+            MemorySegment.copy(m.data, ValueLayout.JAVA_BYTE, (long) g * GROUP * rowBytes, group, 0, group.length);
             for (int b = 0; b < blocks; b++) {
+                int to = (g * blocks + b) * 32 * GROUP;
                 for (int r = 0; r < GROUP; r++) {
-                    long off = (long) (g * GROUP + r) * m.rowBytes + b * 34L;
-                    MemorySegment.copy(m.data, ValueLayout.JAVA_BYTE, off, block, 0, 34);
-                    scales[(g * blocks + b) * GROUP + r] = Float.float16ToFloat((short) ((block[0] & 0xFF) | (block[1] << 8)));
+                    int from = r * rowBytes + b * 34;
+                    scales[(g * blocks + b) * GROUP + r] = Float.float16ToFloat((short) ((group[from] & 0xFF) | (group[from + 1] << 8)));
                     for (int k = 0; k < 32; k++) {
-                        packed[k * GROUP + r] = block[2 + k];
+                        quants[to + k * GROUP + r] = group[from + 2 + k];
                     }
                 }
-                System.arraycopy(packed, 0, quants, (g * blocks + b) * packed.length, packed.length);
             }
         }
         return new Q8Interleaved(quants, scales, rows, cols);
