@@ -1,6 +1,7 @@
 package dev.baremetalrt.backend.cpu;
 
 import dev.baremetalrt.spi.ModelConfig;
+import dev.baremetalrt.spi.Settings;
 import dev.baremetalrt.spi.ShardSpec;
 import dev.baremetalrt.spi.TensorNames;
 import dev.baremetalrt.spi.WeightTensor;
@@ -10,6 +11,8 @@ import java.util.logging.Logger;
 /** The tensors of one shard, checked against the hyperparameters. Norm vectors are copied to float arrays. */
 final class CpuWeights {
     private static final Logger LOG = Logger.getLogger(CpuWeights.class.getName());
+    /** Off with {@code brt.cpu.repack=false} / {@code BRT_CPU_REPACK=false}: Q8_0 products then read the file's row layout. */
+    private static final boolean REPACK = !Settings.get("cpu.repack").map(v -> v.equalsIgnoreCase("false")).orElse(false);
 
     record Layer(float[] attnNorm, WeightMatrix q, WeightMatrix k, WeightMatrix v, WeightMatrix o,
                  float[] ffnNorm, WeightMatrix gate, WeightMatrix up, WeightMatrix down) {}
@@ -78,13 +81,11 @@ final class CpuWeights {
      * file for it, so its pages there are given back ({@link MemorySegment#unload}; a row lookup reads them again).
      */
     private WeightMatrix product(WeightMatrix m) {
-        if (!Simd.ENABLED || Simd.LANES != 16) {
-            return m; // checked first: Q8Interleaved's vector species must not load without the Vector API
-        }
-        long bytes = Q8Interleaved.byteSizeFor(m);
-        if (bytes == 0) {
+        // Simd first: Q8Interleaved's vector species must not load without the Vector API.
+        if (!REPACK || !Simd.ENABLED || Simd.LANES != 16 || !Q8Interleaved.fits(m)) {
             return m;
         }
+        long bytes = Q8Interleaved.byteSizeFor(m);
         Runtime rt = Runtime.getRuntime();
         long headroom = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory()) - rt.maxMemory() / 4;
         if (bytes > headroom) {
@@ -92,7 +93,7 @@ final class CpuWeights {
             unpackedBytes += bytes;
             return m;
         }
-        m.packForProducts();
+        m.usePacked(Q8Interleaved.repack((Q8Matrix) m));
         residentBytes += m.packed().byteSize();
         mappedBytes -= m.byteSize();
         if (m.data.isMapped()) {

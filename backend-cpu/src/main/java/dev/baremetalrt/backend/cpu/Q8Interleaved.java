@@ -18,16 +18,14 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>The engine repacks ({@link CpuWeights}) only where the CPU's preferred vectors are 512-bit, for shapes of whole
  * units (rows a multiple of {@link #UNIT_ROWS}, columns of 32) and while the heap has room: the quants are one heap
- * array per matrix (so at most 2 GB each), which C2 compiles as reliably as the row layout's kernels. Elsewhere
- * {@link #of} returns null and the row layout serves. The row layout stays mapped for row lookups
- * ({@link WeightMatrix#dequantizeRow}); products read only this copy. {@code brt.cpu.repack=false} switches it off.
+ * array per matrix (so at most 2 GB each), which C2 compiles as reliably as the row layout's kernels. Elsewhere the
+ * row layout serves. The row layout stays mapped for row lookups ({@link WeightMatrix#dequantizeRow}); products read
+ * only this copy. {@code brt.cpu.repack=false} switches it off.
  */
 final class Q8Interleaved {
     /** Rows one kernel pass covers: four groups for one position, two pairs of groups for 8. */
     static final int UNIT_ROWS = 64;
     private static final int GROUP = 16;
-    /** Off with {@code brt.cpu.repack=false} / {@code BRT_CPU_REPACK=false}: Q8_0 products then read the file's row layout. */
-    static final boolean ENABLED = !dev.baremetalrt.spi.Settings.get("cpu.repack").map(v -> v.equalsIgnoreCase("false")).orElse(false);
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
     private static final VectorSpecies<Byte> B = ByteVector.SPECIES_128;
 
@@ -47,25 +45,14 @@ final class Q8Interleaved {
         this.groupBytes = blocks * 32 * GROUP;
     }
 
-    /** Bytes the repacked copy of {@code m} would take, or 0 when there is none: see {@link #of}. */
-    static long byteSizeFor(WeightMatrix m) {
-        if (!ENABLED || !Simd.ENABLED || Simd.LANES != GROUP || !fits(m)) {
-            return 0;
-        }
-        return (long) m.rows * m.cols + 4L * m.rows * (m.cols / 32);
-    }
-
-    /**
-     * The repacked copy of {@code m}, or null when repacking is switched off, this machine's vectors are not 16 floats,
-     * or {@code m} is not Q8_0 of whole units (or over 2 GB, the most one array holds).
-     */
-    static Q8Interleaved of(WeightMatrix m) {
-        return byteSizeFor(m) == 0 ? null : repack((Q8Matrix) m);
-    }
-
-    /** Q8_0 of whole units, under 2 GB. */
+    /** Whether {@code m} can be repacked: Q8_0 of whole units, under 2 GB (the most one array holds). */
     static boolean fits(WeightMatrix m) {
         return m instanceof Q8Matrix && m.rows % UNIT_ROWS == 0 && m.cols % 32 == 0 && (long) m.rows * m.cols <= Integer.MAX_VALUE - 64;
+    }
+
+    /** Bytes the repacked copy of a matrix that {@link #fits} takes. */
+    static long byteSizeFor(WeightMatrix m) {
+        return (long) m.rows * m.cols + 4L * m.rows * (m.cols / 32);
     }
 
     /**

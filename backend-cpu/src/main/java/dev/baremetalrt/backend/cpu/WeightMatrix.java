@@ -86,9 +86,9 @@ abstract class WeightMatrix {
     /** This matrix repacked for products ({@link Q8Interleaved}), or null: the row layout serves. Set once, at load. */
     private Q8Interleaved packed;
 
-    /** Builds the repacked copy where the type and shape have one (the weights of matrix products, at load). */
-    void packForProducts() {
-        packed = Q8Interleaved.of(this);
+    /** Hands products to {@code copy}, this matrix repacked (at load, by {@link CpuWeights}). */
+    void usePacked(Q8Interleaved copy) {
+        packed = copy;
     }
 
     Q8Interleaved packed() {
