@@ -2,10 +2,10 @@ package dev.baremetalrt.backend.cpu;
 
 /**
  * The scratch arrays of one shard's forward pass, reused from step to step so that a decode step allocates next to
- * nothing. Allocating them afresh (about 1 MB per step for 8 sessions of the small synthetic model) was not only GC
- * work: whenever the young generation had just grown, every new page was a first touch, and on this project's 2-vCPU
- * machine a stretch of such faults (about 70,000 a second) made whole runs of {@code brt bench --batch 8} 3x slower
- * (docs/benchmarks.md, "Seventh round").
+ * nothing. Allocating them afresh (by arithmetic about 2 MB per step for 8 sessions of the small synthetic model, most
+ * of it product outputs) was not only GC work: whenever the young generation had just grown, every new page was a
+ * first touch, and on this project's 2-vCPU machine a stretch of such faults (about 70,000 a second) made whole runs
+ * of {@code brt bench --batch 8} 3x slower (docs/benchmarks.md, "Seventh round").
  *
  * <p>Only {@link CpuShard#forward} uses it, which is synchronized. An array can be longer than asked for, holds whatever
  * the last step left in it, and callers pass lengths. Arrays above {@link #RETAIN_FLOATS} (the prefill of a long

@@ -72,8 +72,8 @@ class MatmulPathsTest {
     }
 
     /**
-     * Q8_0 repacked for products ({@link Q8Interleaved}, where this machine has 16-lane vectors): one position at a
-     * time and chunks of 8, padded ones included, against the same double-precision product of the row layout.
+     * Q8_0 repacked for products ({@link Q8Interleaved}; on any CPU, emulated where it has no 512-bit vectors): one
+     * position at a time and chunks of 8, padded ones included, against the double-precision product of the row layout.
      */
     @Test
     void repackedQ8AgreesWithTheWidenedRows() {
