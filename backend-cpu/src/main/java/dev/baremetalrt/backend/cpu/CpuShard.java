@@ -27,6 +27,7 @@ import dev.baremetalrt.spi.StepBatch;
 import dev.baremetalrt.spi.StepChecks;
 import dev.baremetalrt.spi.StepResult;
 import dev.baremetalrt.spi.TensorPayload;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -65,6 +66,8 @@ final class CpuShard implements Shard {
     private final Parallel parallel;
     private final float[] invFreq;
     private final Map<String, KvCache> sessions = new ConcurrentHashMap<>();
+    /** Caches of released sessions that new sessions take over ({@link #release}); guarded by itself. */
+    private final ArrayDeque<KvCache> spare = new ArrayDeque<>();
     private final Consumer<CpuShard> onClose;
     private final ThreadLocal<float[]> scores;
     private final Workspace work = new Workspace();
@@ -100,8 +103,16 @@ final class CpuShard implements Shard {
     public void openSession(String sessionId) {
         requireNonNull(sessionId, "sessionId is null");
         ensureOpen();
-        KvCache fresh = new KvCache(spec.layers().size(), config.kvDim(), spec.contextCapacity());
-        if (sessions.putIfAbsent(sessionId, fresh) != null) {
+        KvCache cache;
+        synchronized (spare) {
+            cache = spare.poll();
+        }
+        if (cache == null) {
+            cache = new KvCache(spec.layers().size(), config.kvDim(), spec.contextCapacity());
+        } else {
+            cache.length = 0; // positions past the length are never read: each step writes its own before attending
+        }
+        if (sessions.putIfAbsent(sessionId, cache) != null) {
             throw new SessionException("session %s is already open on %s".formatted(sessionId, spec.describe()));
         }
     }
@@ -125,7 +136,27 @@ final class CpuShard implements Shard {
 
     @Override
     public void release(String sessionId) {
-        sessions.remove(sessionId);
+        KvCache cache = sessions.remove(sessionId);
+        if (cache == null) {
+            return;
+        }
+        // Kept for the next session while others run, so that a busy server does not allocate (and the GC copy and
+        // the kernel fault in) megabytes per request; never more spare than live bytes, and none once the shard is idle.
+        long live = 0;
+        for (KvCache c : sessions.values()) {
+            live += c.bytes();
+        }
+        synchronized (spare) {
+            long held = cache.bytes();
+            for (KvCache c : spare) {
+                held += c.bytes();
+            }
+            if (sessions.isEmpty()) {
+                spare.clear();
+            } else if (held <= live) {
+                spare.push(cache);
+            }
+        }
     }
 
     @Override
@@ -451,6 +482,11 @@ final class CpuShard implements Shard {
         for (KvCache c : sessions.values()) {
             kv += c.bytes();
         }
+        synchronized (spare) {
+            for (KvCache c : spare) {
+                kv += c.bytes();
+            }
+        }
         return new MemoryReport(weights.residentBytes, weights.mappedBytes, kv, 0);
     }
 
@@ -459,6 +495,9 @@ final class CpuShard implements Shard {
         if (!closed) {
             closed = true;
             sessions.clear();
+            synchronized (spare) {
+                spare.clear();
+            }
             onClose.accept(this);
         }
     }

@@ -5,7 +5,8 @@ import java.util.Arrays;
 
 /**
  * Keys and values of one session for a shard's layers, {@code [position, kvDim]} per layer. Grows by
- * doubling up to the shard's capacity, so short sessions stay small.
+ * doubling up to the shard's capacity, so short sessions stay small. A released session's cache may serve the next
+ * session ({@link CpuShard#release}), with its length set back to 0.
  */
 final class KvCache {
     final float[][] keys;

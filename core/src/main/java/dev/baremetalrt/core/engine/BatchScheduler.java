@@ -6,6 +6,7 @@ import dev.baremetalrt.core.tokenizer.Tokenizer;
 import dev.baremetalrt.spi.SessionStep;
 import dev.baremetalrt.spi.StepBatch;
 import dev.baremetalrt.spi.StepResult;
+import dev.baremetalrt.spi.TensorPayload;
 import dev.baremetalrt.spi.TokenGenerator;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -77,6 +78,8 @@ public final class BatchScheduler implements AutoCloseable {
     private final List<Handle> resumed = new ArrayList<>(); // generations whose engine was lost, to step on layer stages; under lock
     private volatile boolean closed;
     private volatile int runningCount;
+    /** One session's logits at a time, for sampling (which changes them); the scheduler thread's own, reused every step. */
+    private float[] logits = new float[0];
     // What the steps looked like, for /metrics and brt loadtest: their count, and sessions and positions over them.
     private final LongAdder stepsRun = new LongAdder();
     private final LongAdder sessionsStepped = new LongAdder();
@@ -349,7 +352,12 @@ public final class BatchScheduler implements AutoCloseable {
                 continue;
             }
             try {
-                if (h.generation.accept(result.output(h.generation.sessionId).toFloatArray())) {
+                TensorPayload out = result.output(h.generation.sessionId);
+                if (logits.length != out.size()) {
+                    logits = new float[out.size()];
+                }
+                out.copyTo(0, logits, 0, logits.length);
+                if (h.generation.accept(logits)) {
                     complete(h);
                 }
             } catch (RuntimeException e) { // a sink that throws ends its own generation only

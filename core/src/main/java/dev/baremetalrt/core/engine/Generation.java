@@ -78,7 +78,8 @@ final class Generation {
 
     /**
      * Takes the logits of the last position run (after the whole prompt, or after a decode step), samples
-     * the next token, emits it and its text. Returns true when the generation is finished.
+     * the next token, emits it and its text. Returns true when the generation is finished. {@code logits} is the
+     * caller's and is changed (penalties); nothing keeps it after the call.
      */
     boolean accept(float[] logits) {
         float[] raw = request.logprobs() >= 0 ? logits.clone() : null;
