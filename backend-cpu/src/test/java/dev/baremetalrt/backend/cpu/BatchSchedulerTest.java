@@ -21,6 +21,7 @@ import dev.baremetalrt.spi.SessionException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
@@ -89,6 +90,24 @@ class BatchSchedulerTest {
                         }
                     }).result().get(30, TimeUnit.SECONDS);
             assertEquals(withLogprobs.generatedCount(), logprobs.get());
+        }
+    }
+
+    @Test
+    void aSinkThatThrowsFailsItsOwnGenerationOnly() throws Exception {
+        try (LlamaModel model = LlamaModel.open(SharedModels.file("stories260K/stories260K.gguf"));
+             LocalDeployment local = LocalDeployment.load(model, new CpuBackendProvider(), BackendOptions.withThreads(2), 1, 128);
+             BatchScheduler scheduler = new BatchScheduler(local.engine().pipeline(), model.tokenizer(), 128, 2, 2, 64)) {
+            BatchScheduler.Handle broken = scheduler.submit(request(model, "Once upon a time", 30), text -> {
+                throw new IllegalStateException("the client's sink broke");
+            });
+            StringBuilder text = new StringBuilder();
+            BatchScheduler.Handle fine = scheduler.submit(request(model, "The cat", 30), text::append);
+            ExecutionException failed = assertThrows(ExecutionException.class, () -> broken.result().get(30, TimeUnit.SECONDS));
+            assertEquals("the client's sink broke", failed.getCause().getMessage());
+            GenerationResult r = fine.result().get(30, TimeUnit.SECONDS);
+            assertTrue(r.generatedCount() > 0);
+            assertEquals(r.text(), text.toString(), "the other generation streamed all of its text before its result completed");
         }
     }
 

@@ -27,7 +27,9 @@ import java.util.logging.Logger;
  * that {@link #submit} refuses with {@link OverloadedException}. A cancelled generation (its sink says so
  * or its handle is cancelled) is dropped at the next step and its sessions released.
  *
- * <p>One scheduler thread runs the steps; sinks are called on it, so they must not block for long.
+ * <p>One scheduler thread runs the steps. Sinks are called on a delivery thread, with each step's events in one
+ * hand-over after the step, and a generation's result completes after its last event reached its sink; a slow sink
+ * delays the others' events, not the steps.
  *
  * <p>Over a whole-model engine that generates by itself ({@link TokenGenerator}, e.g. TensorRT-LLM) there are no
  * steps to batch: the engine batches in flight. An admitted generation then runs on its own virtual thread
@@ -40,11 +42,13 @@ public final class BatchScheduler implements AutoCloseable {
     /** One submitted generation. */
     public static final class Handle {
         private final Generation generation;
+        private final StepSink sink;
         private final CompletableFuture<GenerationResult> result = new CompletableFuture<>();
         private volatile boolean cancelled;
 
-        private Handle(Generation generation) {
+        private Handle(Generation generation, StepSink sink) {
             this.generation = generation;
+            this.sink = sink;
         }
 
         /** Completes with the result (also when cancelled: finish reason CANCELLED), or exceptionally when a step failed. */
@@ -58,7 +62,52 @@ public final class BatchScheduler implements AutoCloseable {
         }
 
         boolean cancelRequested() {
-            return cancelled || generation.sink.isCancelled();
+            return cancelled || sink.isCancelled();
+        }
+    }
+
+    /**
+     * A generation's sink as the scheduler sees it: events go through {@link StepDelivery}. A sink that throws ends its
+     * own generation with that failure (at the next step).
+     */
+    private final class StepSink implements TokenSink {
+        private final TokenSink target;
+        private volatile RuntimeException failure;
+
+        StepSink(TokenSink target) {
+            this.target = target;
+        }
+
+        @Override
+        public void onText(String text) {
+            deliver(() -> target.onText(text));
+        }
+
+        @Override
+        public void onToken(int token) {
+            deliver(() -> target.onToken(token));
+        }
+
+        @Override
+        public void onLogprobs(TokenLogprobs logprobs) {
+            deliver(() -> target.onLogprobs(logprobs));
+        }
+
+        @Override
+        public boolean isCancelled() {
+            return failure != null || target.isCancelled();
+        }
+
+        private void deliver(Runnable event) {
+            delivery.run(() -> {
+                if (failure == null) {
+                    try {
+                        event.run();
+                    } catch (RuntimeException e) {
+                        failure = e;
+                    }
+                }
+            });
         }
     }
 
@@ -73,6 +122,7 @@ public final class BatchScheduler implements AutoCloseable {
     private final ArrayDeque<Handle> queue = new ArrayDeque<>();
     private final List<Handle> running = new ArrayList<>();
     private final Thread thread;
+    private final StepDelivery delivery;
     private final java.util.function.Supplier<TokenGenerator> generators;
     private final java.util.Set<Handle> onEngine = new java.util.HashSet<>(); // generations in a whole-model engine's loop; under lock
     private final List<Handle> resumed = new ArrayList<>(); // generations whose engine was lost, to step on layer stages; under lock
@@ -110,6 +160,7 @@ public final class BatchScheduler implements AutoCloseable {
         this.maxRunning = maxRunning;
         this.maxQueued = maxQueued;
         this.prefillBudget = prefillBudget;
+        this.delivery = new StepDelivery(pipeline.plan().modelId());
         this.thread = Thread.ofPlatform().daemon().name("brt-scheduler-" + pipeline.plan().modelId()).start(this::loop);
     }
 
@@ -124,7 +175,8 @@ public final class BatchScheduler implements AutoCloseable {
         requireNonNull(request, "request is null");
         requireNonNull(sink, "sink is null");
         InferenceEngine.validate(request, pipeline, tokenizer, contextCapacity);
-        Handle h = new Handle(new Generation("sched-" + SESSION_IDS.incrementAndGet(), request, sink, tokenizer, contextCapacity));
+        StepSink stepSink = new StepSink(sink);
+        Handle h = new Handle(new Generation("sched-" + SESSION_IDS.incrementAndGet(), request, stepSink, tokenizer, contextCapacity), stepSink);
         if (h.generation.finished()) { // max_tokens 0
             h.result.complete(h.generation.result());
             return h;
@@ -222,6 +274,7 @@ public final class BatchScheduler implements AutoCloseable {
     }
 
     private void loop() {
+        delivery.ownedBy(Thread.currentThread());
         while (!closed) {
             try {
                 if (!admit()) {
@@ -233,9 +286,12 @@ public final class BatchScheduler implements AutoCloseable {
                 break;
             } catch (RuntimeException | Error e) {
                 LOG.log(Level.SEVERE, "model %s: scheduler step failed".formatted(pipeline.plan().modelId()), e);
+            } finally {
+                delivery.handOver();
             }
         }
         failAll(new OverloadedException("model %s was shut down".formatted(pipeline.plan().modelId()), 5));
+        delivery.handOver();
         List<Handle> engineLeft;
         lock.lock();
         try {
@@ -298,7 +354,9 @@ public final class BatchScheduler implements AutoCloseable {
 
     private void dropCancelled() {
         for (Handle h : List.copyOf(running)) {
-            if (h.cancelRequested()) {
+            if (h.sink.failure != null) {
+                fail(h, h.sink.failure);
+            } else if (h.cancelRequested()) {
                 h.generation.finish(FinishReason.CANCELLED);
                 complete(h);
             }
@@ -366,15 +424,17 @@ public final class BatchScheduler implements AutoCloseable {
         }
     }
 
+    /** Ends a generation; its result completes after the events it raised so far have reached its sink. */
     private void complete(Handle h) {
         removeRunning(h);
-        h.result.complete(h.generation.result());
+        GenerationResult r = h.generation.result();
+        delivery.run(() -> h.result.complete(r));
     }
 
     private void fail(Handle h, Throwable e) {
         removeRunning(h);
         h.generation.finish(FinishReason.CANCELLED);
-        h.result.completeExceptionally(e);
+        delivery.run(() -> h.result.completeExceptionally(e));
     }
 
     private void addRunning(Handle h) {
@@ -431,6 +491,7 @@ public final class BatchScheduler implements AutoCloseable {
         }
         try {
             thread.join(30_000);
+            delivery.shutdown(5);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

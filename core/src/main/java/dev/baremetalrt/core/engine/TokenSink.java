@@ -1,6 +1,6 @@
 package dev.baremetalrt.core.engine;
 
-/** Receives a generation as it happens. Called on the generating thread. */
+/** Receives a generation as it happens, from one thread at a time: the generating thread, or a scheduler's delivery thread. */
 public interface TokenSink {
     /** Newly completed text (never half a character, never part of a stop string). */
     void onText(String text);

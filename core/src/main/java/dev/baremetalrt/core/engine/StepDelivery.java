@@ -1,0 +1,52 @@
+package dev.baremetalrt.core.engine;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * What a {@link BatchScheduler} step leaves for sinks and result futures, run in order on one delivery thread. Raised
+ * on the scheduler thread, an action waits in the step's list, and the whole list is handed over after the step: the
+ * scheduler goes on with the next step instead of waiting while each token wakes a request thread (on 2 cores about
+ * 70 microseconds of wall time per token, most of an 8-session step's sampling; docs/benchmarks.md, "Eighth round").
+ * Raised on any other thread (a whole-model engine's), it runs at once.
+ */
+final class StepDelivery {
+    private final ExecutorService executor;
+    private volatile Thread scheduler;
+    private List<Runnable> pending = new ArrayList<>(); // the scheduler thread's own
+
+    StepDelivery(String modelId) {
+        this.executor = Executors.newSingleThreadExecutor(r -> Thread.ofPlatform().daemon().name("brt-delivery-" + modelId).unstarted(r));
+    }
+
+    /** Called first on the scheduler thread: actions raised on it from now on wait for {@link #handOver}. */
+    void ownedBy(Thread schedulerThread) {
+        this.scheduler = schedulerThread;
+    }
+
+    void run(Runnable action) {
+        if (Thread.currentThread() == scheduler) {
+            pending.add(action);
+        } else {
+            action.run();
+        }
+    }
+
+    /** On the scheduler thread, after a step: its actions go to the delivery thread in one piece. */
+    void handOver() {
+        if (!pending.isEmpty()) {
+            List<Runnable> step = pending;
+            pending = new ArrayList<>();
+            executor.execute(() -> step.forEach(Runnable::run));
+        }
+    }
+
+    /** Runs what was handed over, then stops; returns when done or after {@code seconds}. */
+    void shutdown(long seconds) throws InterruptedException {
+        executor.shutdown();
+        executor.awaitTermination(seconds, TimeUnit.SECONDS);
+    }
+}
