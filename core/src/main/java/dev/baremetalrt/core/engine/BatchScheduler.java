@@ -67,8 +67,9 @@ public final class BatchScheduler implements AutoCloseable {
     }
 
     /**
-     * A generation's sink as the scheduler sees it: events go through {@link StepDelivery}. A sink that throws ends its
-     * own generation with that failure (at the next step).
+     * A generation's sink as the scheduler sees it: events raised by a step go through {@link StepDelivery}, and a sink
+     * that throws there ends its own generation with that failure at the next step. Raised on a whole-model engine's
+     * thread, they reach the sink at once and its failure propagates there.
      */
     private final class StepSink implements TokenSink {
         private final TokenSink target;
@@ -99,7 +100,7 @@ public final class BatchScheduler implements AutoCloseable {
         }
 
         private void deliver(Runnable event) {
-            delivery.run(() -> {
+            boolean deferred = delivery.defer(() -> {
                 if (failure == null) {
                     try {
                         event.run();
@@ -108,6 +109,9 @@ public final class BatchScheduler implements AutoCloseable {
                     }
                 }
             });
+            if (!deferred) {
+                event.run();
+            }
         }
     }
 

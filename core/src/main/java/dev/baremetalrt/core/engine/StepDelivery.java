@@ -27,10 +27,18 @@ final class StepDelivery {
         this.scheduler = schedulerThread;
     }
 
+    /** On the scheduler thread, keeps {@code action} for the step's hand-over and returns true; elsewhere returns false. */
+    boolean defer(Runnable action) {
+        if (Thread.currentThread() != scheduler) {
+            return false;
+        }
+        pending.add(action);
+        return true;
+    }
+
+    /** {@link #defer}s {@code action}, or runs it at once off the scheduler thread. */
     void run(Runnable action) {
-        if (Thread.currentThread() == scheduler) {
-            pending.add(action);
-        } else {
+        if (!defer(action)) {
             action.run();
         }
     }
