@@ -39,7 +39,7 @@ if not exist "%JAR%" (
 rem Vector API for the CPU kernels; native access for memory-mapped models. BRT_JAVA_OPTS adds JVM options.
 rem The opens Hazelcast needs on Java 25 (cluster).
 set "HAZELCAST_FLAGS=--add-modules java.se --add-exports java.base/jdk.internal.ref=ALL-UNNAMED --add-opens java.base/java.lang=ALL-UNNAMED --add-opens java.base/sun.nio.ch=ALL-UNNAMED --add-opens java.management/sun.management=ALL-UNNAMED --add-opens jdk.management/com.sun.management.internal=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow"
-rem A young generation of fixed size: adaptive sizing grew it towards 2 GB under load, and each new page is a page
+rem A young generation of fixed size: adaptive sizing kept growing the heap under load, and each new page is a page
 rem fault (docs/benchmarks.md, "Eighth round"). BRT_JAVA_OPTS comes after it, so an -Xmn there overrides it.
 set "GC_FLAGS=-XX:+UseParallelGC -Xmn256m"
 rem Backend jars dropped into BRT_BACKENDS (default: %BRT_HOME%\backends, else %USERPROFILE%\.baremetalrt\backends) join the class path.
