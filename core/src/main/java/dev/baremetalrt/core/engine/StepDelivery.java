@@ -4,7 +4,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 /**
  * What a {@link BatchScheduler} step leaves for sinks and result futures, run in order on one delivery thread. Raised
@@ -14,11 +17,15 @@ import java.util.concurrent.TimeUnit;
  * Raised on any other thread (a whole-model engine's), it runs at once.
  */
 final class StepDelivery {
+    private static final Logger LOG = Logger.getLogger(StepDelivery.class.getName());
+
+    private final String modelId;
     private final ExecutorService executor;
     private volatile Thread scheduler;
     private List<Runnable> pending = new ArrayList<>(); // the scheduler thread's own
 
     StepDelivery(String modelId) {
+        this.modelId = modelId;
         this.executor = Executors.newSingleThreadExecutor(r -> Thread.ofPlatform().daemon().name("brt-delivery-" + modelId).unstarted(r));
     }
 
@@ -48,7 +55,20 @@ final class StepDelivery {
         if (!pending.isEmpty()) {
             List<Runnable> step = pending;
             pending = new ArrayList<>();
-            executor.execute(() -> step.forEach(Runnable::run));
+            try {
+                executor.execute(() -> step.forEach(this::runAlone));
+            } catch (RejectedExecutionException e) { // shut down while a step still ran (close gave up waiting for it)
+                step.forEach(this::runAlone);
+            }
+        }
+    }
+
+    /** Runs one action; one that throws must not cost the others (a completion skipped would leave a request hanging). */
+    private void runAlone(Runnable action) {
+        try {
+            action.run();
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "model %s: delivering a step's event failed".formatted(modelId), e);
         }
     }
 
