@@ -108,6 +108,13 @@ class BatchSchedulerTest {
             GenerationResult r = fine.result().get(30, TimeUnit.SECONDS);
             assertTrue(r.generatedCount() > 0);
             assertEquals(r.text(), text.toString(), "the other generation streamed all of its text before its result completed");
+
+            BatchScheduler.Handle brokenOnItsOnlyToken = scheduler.submit(request(model, "Once upon a time", 1), piece -> {
+                throw new IllegalStateException("broke on the last token");
+            });
+            ExecutionException last = assertThrows(ExecutionException.class, () -> brokenOnItsOnlyToken.result().get(30, TimeUnit.SECONDS),
+                    "a generation whose sink threw on its last token does not complete as if it streamed");
+            assertEquals("broke on the last token", last.getCause().getMessage());
         }
     }
 

@@ -422,17 +422,26 @@ public final class BatchScheduler implements AutoCloseable {
                 if (h.generation.accept(logits)) {
                     complete(h);
                 }
-            } catch (RuntimeException e) { // a sink that throws ends its own generation only
+            } catch (RuntimeException e) { // sampling or decoding that fails ends its own generation only
                 fail(h, e);
             }
         }
     }
 
-    /** Ends a generation; its result completes after the events it raised so far have reached its sink. */
+    /**
+     * Ends a generation; its result completes after the events it raised so far have reached its sink, and fails
+     * instead when the sink threw on one of them (its last token's, too).
+     */
     private void complete(Handle h) {
         removeRunning(h);
         GenerationResult r = h.generation.result();
-        delivery.run(() -> h.result.complete(r));
+        delivery.run(() -> {
+            if (h.sink.failure != null) {
+                h.result.completeExceptionally(h.sink.failure);
+            } else {
+                h.result.complete(r);
+            }
+        });
     }
 
     private void fail(Handle h, Throwable e) {
