@@ -6,9 +6,9 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Hands a generation's text and log-probabilities from the scheduler thread to the request's own thread
- * through a queue, so the scheduler never waits on a client's socket. The request thread cancels it when
- * the client goes away.
+ * Hands a generation's text and log-probabilities from the thread that delivers them (the scheduler's delivery
+ * thread, or a whole-model engine's) to the request's own thread through a queue, so neither waits on a client's
+ * socket. The request thread cancels it when the client goes away.
  */
 final class GenerationStream implements TokenSink {
     private final LinkedBlockingQueue<Object> events = new LinkedBlockingQueue<>();
